@@ -1,0 +1,5 @@
+"""`python -m ttlib ...`: the command line (see ttlib/cli.py)."""
+from ttlib.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
