@@ -1,0 +1,59 @@
+"""Execute every notebook with papermill, in order, in its FAST setting, and check its figures.
+
+Each notebook runs in a fresh kernel with notebooks/ as working directory (see
+ttlib.course.execute) and records its key figures in OUTPUT_DIR/results.json;
+EXPECTED below says which figures each notebook must record and their tolerances.
+"""
+import json
+
+import pytest
+
+from ttlib import course
+
+NOTEBOOKS = course.notebooks()
+
+
+def _within(low, high):
+    return lambda value: low <= value <= high
+
+
+# notebook stem -> {figure: predicate}; every notebook must have an entry.
+EXPECTED = {
+    "00_check_your_setup": {
+        "all_ok": lambda v: v is True,
+        "checks_passed": lambda v: v == 8,
+        "crepe_error_cents": lambda v: set(v) == {"tiny", "full"} and all(abs(x) <= 10 for x in v.values()),
+        "ddsp_peak_hz": _within(438.0, 442.0),
+        "training_losses": lambda v: len(v) == 2 and all(0 < x < 100 for x in v),
+    },
+}
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no NN_topic.ipynb"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_clean(notebook):
+    """Committed without outputs, with one cell tagged `parameters` that sets FAST and OUTPUT_DIR."""
+    nb = json.loads(notebook.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    with_outputs = [i for i, c in enumerate(code) if c.get("outputs") or c.get("execution_count")]
+    assert not with_outputs, f"{notebook.name}: code cells {with_outputs} have saved outputs; strip them"
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{notebook.name}: needs exactly one cell tagged 'parameters', has {len(tagged)}"
+    source = "".join(tagged[0]["source"])
+    assert "FAST = False" in source and "OUTPUT_DIR =" in source, f"{notebook.name}: parameters lack FAST or OUTPUT_DIR"
+    assert nb["cells"][0]["cell_type"] == "markdown" and "What you will learn" in "".join(nb["cells"][0]["source"]), \
+        f"{notebook.name}: the first cell must be a title saying what you will learn"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_records_its_figures(notebook, tmp_path):
+    assert notebook.stem in EXPECTED, f"add the figures {notebook.name} records to EXPECTED"
+    run = course.execute(notebook, tmp_path, fast=True, progress=False)
+    results = run["results"]
+    for name, ok in EXPECTED[notebook.stem].items():
+        assert name in results, f"{notebook.name} did not record {name!r}; it recorded {sorted(results)}"
+        assert ok(results[name]), f"{notebook.name}: {name} = {results[name]!r} is out of tolerance"
