@@ -39,7 +39,8 @@ def harmonic_tone(f0_hz: float = 440.0, seconds: float = 1.0, amplitude: float =
     amps = np.full((1, n_frames, 1), amplitude, np.float32)
     dist = np.tile(weights[None, None, :], (1, n_frames, 1))
     f0 = np.full((1, n_frames, 1), f0_hz, np.float32)
-    synth = ddsp.synths.Harmonic(n_samples=n_samples, sample_rate=sample_rate, scale_fn=None,
+    n_padded = -(-n_samples // n_frames) * n_frames        # ddsp upsamples by a whole factor
+    synth = ddsp.synths.Harmonic(n_samples=n_padded, sample_rate=sample_rate, scale_fn=None,
                                  normalize_below_nyquist=True)
     audio = synth(amps, dist, f0)
-    return np.asarray(audio[0], dtype=np.float32)
+    return np.asarray(audio[0, :n_samples], dtype=np.float32)

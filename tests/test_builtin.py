@@ -1,0 +1,77 @@
+"""ttlib.builtin: composition, ground truth, rendering, the cached build."""
+import json
+
+import mir_eval
+import numpy as np
+import pytest
+
+from ttlib import builtin, pitch
+
+
+@pytest.mark.parametrize("name", ["trumpet", "whistle"])
+def test_composition_is_musical_in_range_and_deterministic(name):
+    spec = builtin.INSTRUMENTS[name]
+    one = builtin.compose(spec, 60.0, np.random.default_rng(3))
+    two = builtin.compose(spec, 60.0, np.random.default_rng(3))
+    assert one == two
+    pitches = [n[0] for n in one.notes]
+    assert spec.low <= min(pitches) and max(pitches) <= spec.high
+    assert len(set(pitches)) >= 8, "a melody, not a drone"
+    starts, ends = np.array([n[2] for n in one.notes]), np.array([n[3] for n in one.notes])
+    assert np.all(ends[:-1] <= starts[1:] + 1e-9), "monophonic"
+    gaps = starts[1:] - ends[:-1]
+    assert (gaps > 0.35).sum() >= 2, "phrases are separated by rests"
+    assert (gaps == 0).sum() >= 1, "some notes are legato"
+    bends = np.array([b[1] for b in one.bends])
+    assert bends.min() < -100 and bends.max() > 100, "vibrato by pitch bend"
+    cc11 = np.array([e[1] for e in one.expression])
+    assert cc11.max() - cc11.min() > 30, "dynamics by expression"
+    assert len({n[1] for n in one.notes}) > 5, "varied velocities"
+    assert 55.0 < one.seconds < 62.0
+
+
+def test_ground_truth_follows_notes_bends_and_tuning():
+    perf = builtin.Performance(notes=[(69, 100, 0.1, 0.5), (72, 100, 0.5, 0.9)],
+                               bends=[(0.1, 0), (0.3, 4096), (0.5, 0)], expression=[], seconds=1.0)
+    f0, voiced = builtin.ground_truth(perf, frame_rate=100, tuning_cents={72: 10.0})
+    assert not voiced[:10].any() and voiced[10:90].all() and not voiced[90:].any()
+    np.testing.assert_allclose(f0[15], 440.0, rtol=1e-6)
+    np.testing.assert_allclose(f0[35], 440.0 * 2 ** (100 / 1200), rtol=1e-6)       # +4096 = +100 cents
+    np.testing.assert_allclose(f0[60], 523.2511 * 2 ** (10 / 1200), rtol=1e-5)
+
+
+def test_build_is_cached_and_its_truth_agrees_with_crepe(tmp_path):
+    folder = builtin.build("trumpet", minutes=0.5, seed=1, cache_dir=tmp_path, progress=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert len(manifest["tuning_cents"]) == 35 and all(abs(c) < 50 for c in manifest["tuning_cents"].values())
+    assert builtin.build("trumpet", minutes=0.5, seed=1, cache_dir=tmp_path) == folder
+    takes = builtin.recordings(folder)
+    assert sum(t.audio.size for t in takes) / 16000 == pytest.approx(30.0, abs=3.0)
+    take = takes[0]
+    assert (folder / f"{take.name}.mid").is_file()
+    truth, voiced = take.ground_truth(100)
+    estimate = pitch.track(take.audio, "crepe-tiny", frame_rate=100)
+    assert truth.size == estimate.f0_hz.size
+    ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(estimate.times_s, np.where(voiced, truth, 0),
+                                                                 estimate.times_s, estimate.f0_mir_eval_hz)
+    assert mir_eval.melody.raw_pitch_accuracy(ref_v, ref_c, est_v, est_c) > 0.95
+
+
+def test_rendering_is_deterministic(tmp_path):
+    a = builtin.build("whistle", minutes=0.2, seed=5, cache_dir=tmp_path / "a", progress=False)
+    b = builtin.build("whistle", minutes=0.2, seed=5, cache_dir=tmp_path / "b", progress=False)
+    for x, y in zip(builtin.recordings(a), builtin.recordings(b)):
+        np.testing.assert_array_equal(x.audio, y.audio)
+    c = builtin.build("whistle", minutes=0.2, seed=6, cache_dir=tmp_path / "a", progress=False)
+    assert c != a
+
+
+def test_whistle_reaches_above_crepes_ceiling():
+    spec = builtin.INSTRUMENTS["whistle"]
+    assert builtin.midi_to_hz(spec.high) > pitch.CREPE_MAX_HZ > builtin.midi_to_hz(spec.low)
+    assert builtin.midi_to_hz(spec.low) == pytest.approx(698.46, abs=0.01)
+
+
+def test_unknown_instrument():
+    with pytest.raises(ValueError, match="'tuba'.*trumpet, whistle"):
+        builtin.build("tuba")
