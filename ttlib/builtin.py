@@ -114,7 +114,7 @@ def compose(spec: InstrumentSpec, seconds: float, rng: np.random.Generator,
     while t < seconds - 3.0:
         t = _phrase(spec, t, seconds, rng, tuning_cents, notes, bends, expression)
         t += float(rng.uniform(0.4, 1.6))                       # a rest, a breath
-    end = (notes[-1][3] if notes else t) + 1.0
+    end = max(seconds, (notes[-1][3] if notes else t) + 1.0)    # at least `seconds`, with the last release
     return Performance(notes, bends, expression, end)
 
 
