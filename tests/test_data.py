@@ -200,3 +200,11 @@ def test_cli_builds_a_folder_dataset_and_reports(recordings_folder, tmp_path):
     bad = subprocess.run(cmd[:6] + ["folder:/nonexistent", "--out", str(tmp_path / "x")],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "is not a folder" in bad.stderr
+
+
+def test_same_name_in_two_formats_stays_two_recordings(tmp_path):
+    tone = synth.harmonic_tone(440.0, 1.0, amplitude=0.3)
+    for ext in ("wav", "flac"):
+        soundfile.write(str(tmp_path / f"take.{ext}"), tone, 16000)
+    items, skipped = data.folder_items(tmp_path)
+    assert sorted(i.recording_id for i in items) == ["take", "take_wav"] and not skipped

@@ -211,6 +211,8 @@ def folder_items(path) -> tuple[list[Item], list]:
         if trimmed.size < samples.size:
             notes.append(f"trimmed {(samples.size - trimmed.size) / SAMPLE_RATE:.2f} s of silence at the ends")
         recording_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(file.relative_to(root).with_suffix("")))
+        if any(item.recording_id == recording_id for item in items):     # take.wav beside take.flac
+            recording_id += "_" + file.suffix.lstrip(".").lower()
         items.append(Item(recording_id, trimmed, notes=notes, path=str(file)))
     return items, skipped
 
@@ -351,7 +353,13 @@ def build_dataset(source: str, out_dir, f0_method: str | None = None, frame_rate
 
     # Features, then examples per recording.
     per_recording, frames = {}, {"train": [], "validation": []}
-    for number, item in enumerate(items):
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        total_s = sum(max(item.audio.size, example_samples) for item in items) / SAMPLE_RATE
+        bar = tqdm(total=round(total_s, 1), unit="s", desc=f"features ({method})", leave=False)
+    for item in items:
         if item.audio.size < example_samples:
             item.notes.append(f"shorter than one example ({item.audio.size / SAMPLE_RATE:.2f} s): padded with silence")
             item.audio = np.pad(item.audio, (0, example_samples - item.audio.size))
@@ -360,13 +368,16 @@ def build_dataset(source: str, out_dir, f0_method: str | None = None, frame_rate
                 if value is not None:
                     setattr(item, name, np.pad(value, (0, pitch.n_frames(item.audio.size, hop) - value.size)))
         use_annotation = item.f0_hz is not None and f0_method is None
-        feats = features_lib.compute(item.audio, SAMPLE_RATE, method, frame_rate,
-                                     cache_dir=cache, progress=progress,
-                                     label=f"features {number + 1}/{len(items)}") if not use_annotation else None
+        feats = None if use_annotation else features_lib.compute(item.audio, SAMPLE_RATE, method, frame_rate,
+                                                                 cache_dir=cache, progress=False)
         loudness = feats.loudness_db if feats is not None else features_lib.loudness_db(item.audio, SAMPLE_RATE, frame_rate)
         f0 = item.f0_hz if use_annotation else feats.f0_hz
         confidence = item.f0_confidence if use_annotation else feats.f0_confidence
         per_recording[item.recording_id] = (item, f0, confidence, loudness)
+        if bar is not None:
+            bar.update(round(item.audio.size / SAMPLE_RATE, 1))
+    if bar is not None:
+        bar.close()
     split = split_recordings({rid: v[0].audio.size / SAMPLE_RATE for rid, v in per_recording.items()},
                              validation_fraction, seed)
 
