@@ -208,3 +208,18 @@ def test_same_name_in_two_formats_stays_two_recordings(tmp_path):
         soundfile.write(str(tmp_path / f"take.{ext}"), tone, 16000)
     items, skipped = data.folder_items(tmp_path)
     assert sorted(i.recording_id for i in items) == ["take", "take_wav"] and not skipped
+
+
+def test_ddsps_trainer_takes_a_batch_from_the_provider(tmp_path):
+    from ttlib import models, train
+
+    out = data.build_dataset("builtin", tmp_path / "ds", minutes=0.2, f0_method="yin",
+                             cache_dir=tmp_path / "cache", progress=False)
+    config = models.ModelConfig(name="tiny-4s", example_seconds=4.0, rnn_channels=16, mlp_channels=16,
+                                mlp_layers=1, n_harmonics=8, n_noise_bands=8, reverb_seconds=0.1,
+                                fft_sizes=(256, 64), batch_size=2)
+    batch = next(iter(data.provider(out, "train").get_batch(config.batch_size, shuffle=True)))
+    assert batch["audio"].shape == (2, config.n_samples) and batch["f0_hz"].shape == (2, config.n_frames)
+    trainer = train.make_trainer(models.build_autoencoder(config), config)
+    losses = train.train_steps(trainer, {k: batch[k] for k in ("audio", "f0_hz", "loudness_db")}, 2)
+    assert all(np.isfinite(losses))
