@@ -117,3 +117,16 @@ def test_find_audio_files_is_recursive(tmp_path):
     for name in ("a/one.wav", "a/b/two.FLAC", "a/readme.txt"):
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in audio.find_audio_files(tmp_path)] == ["two.FLAC", "one.wav"]
+
+
+def test_example_trumpet_falls_back_to_the_builtin_offline(monkeypatch, tmp_path):
+    import librosa
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(librosa, "example", offline)
+    monkeypatch.setenv("TTLIB_CACHE", str(tmp_path))
+    samples, description = audio.example_trumpet()
+    assert "built-in rendered trumpet" in description and "ConnectionError" in description
+    assert samples.size == int(5.3 * 16000) and np.abs(samples).max() > 0.1

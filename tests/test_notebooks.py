@@ -26,6 +26,40 @@ EXPECTED = {
         "ddsp_peak_hz": _within(438.0, 442.0),
         "training_losses": lambda v: len(v) == 2 and all(0 < x < 100 for x in v),
     },
+    "01_sound_and_harmonics": {
+        "trumpet_f0_hz": _within(150.0, 1200.0),
+        "harmonic_deviation_cents": _within(0.0, 10.0),          # the peaks sit on k·f0
+        "n_harmonics_found": lambda v: v >= 8,
+        # more harmonics rebuild the spectrum better; frozen amplitudes are worse than evolving ones
+        "lsd_all_harmonics_db": _within(1.0, 9.0),
+        "lsd_1_harmonic_db": lambda v: v > 9.0,
+        "lsd_frozen_db": _within(1.0, 12.0),
+        "residual_energy_fraction": _within(0.001, 0.3),
+    },
+    "02_pitch_yin": {
+        "my_yin_vs_librosa_cents": _within(0.0, 5.0),
+        "my_yin_vs_library_cents": _within(0.0, 0.5),
+        "octave_error_ratio": _within(0.48, 0.52),              # the low threshold halves f0
+        "no_octave_error_ratio": _within(0.98, 1.02),
+        "yin_rpa_trumpet": _within(0.9, 1.0),
+        "pyin_rpa_trumpet": _within(0.9, 1.0),
+        "yin_rpa_trumpet_0db": _within(0.0, 0.8),                # noise hurts
+        "yin_rpa_whistle": _within(0.6, 1.0),
+        "pyin_rpa_whistle": _within(0.5, 1.0),
+        "high_note_error_cents_16k": _within(-1300.0, -1100.0),  # an octave low at 16 kHz
+        "high_note_error_cents_48k": _within(-20.0, 20.0),       # right at 48 kHz
+        "low_note_hz_fixed": _within(49.0, 51.0),
+    },
+    "03_pitch_crepe": {
+        "parameters": lambda v: v["tiny"] < v["small"] < v["medium"] < v["large"] < v["full"],
+        "capacities": lambda v: {"tiny", "small"} <= set(v) and all(r["raw_pitch_accuracy"] > 0.9 for r in v.values()),
+        "crepe_tiny_rpa_trumpet": _within(0.9, 1.0),
+        "yin_rpa_trumpet": _within(0.9, 1.0),
+        "whistle_above_ceiling_rpa_plain": _within(0.0, 0.3),    # CREPE fails above ~2 kHz ...
+        "whistle_above_ceiling_rpa_octave_down": _within(0.85, 1.0),  # ... and an octave down fixes it
+        "crepe_tiny_rpa_whistle": _within(0.85, 1.0),
+        "yin_rpa_whistle": _within(0.5, 1.0),
+    },
 }
 
 

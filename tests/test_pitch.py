@@ -65,3 +65,51 @@ def test_yin_on_real_singing_agrees_with_the_annotation(shared_data):
     ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(truth[:, 0], truth[:, 1], result.times_s,
                                                                  result.f0_mir_eval_hz)
     assert mir_eval.melody.raw_pitch_accuracy(ref_v, ref_c, est_v, est_c) > 0.9
+
+
+def test_octave_down_reads_a_whistle_above_crepes_ceiling():
+    tone = synth.harmonic_tone(2500.0, 1.0, n_harmonics=2)
+    plain = pitch.track(tone, "crepe-tiny", frame_rate=100)
+    down = pitch.track(tone, "crepe-tiny", frame_rate=100, crepe_octaves_down=1)
+    assert down.f0_hz.size == plain.f0_hz.size == 101
+    assert abs(np.median(pitch.cents(down.f0_hz[10:-10], 2500.0))) < 20
+    assert np.median(plain.confidence) < 0.5 or abs(np.median(pitch.cents(plain.f0_hz, 2500.0))) > 600
+    assert pitch.crepe_bin_hz()[-1] == pytest.approx(pitch.CREPE_MAX_HZ, abs=0.01)
+
+
+def test_quiet_frames_are_unvoiced_whatever_crepe_says():
+    tone = synth.harmonic_tone(440.0, 1.0).copy()
+    tone[8000:] *= 1e-4                                        # a faint tail, -80 dB below
+    gated = pitch.track(tone, "crepe-tiny", frame_rate=100)
+    raw = pitch.track(tone, "crepe-tiny", frame_rate=100, silence_db=None)
+    assert gated.voiced[:40].all() and not gated.voiced[60:].any()
+    assert raw.voiced[60:].mean() > 0.5
+
+
+def test_pitch_accuracy_counts_like_mir_eval():
+    times = np.arange(100) / 100
+    ref = np.where(times < 0.5, 440.0, 0.0)
+    est = ref.copy()
+    est[:10] = 880.0                                           # 10 octave errors
+    est[60:70] = 300.0                                         # 10 false alarms
+    scores = pitch.pitch_accuracy(times, ref, times, est)
+    assert scores["raw_pitch_accuracy"] == pytest.approx(0.8)
+    assert scores["raw_chroma_accuracy"] == pytest.approx(1.0)
+    assert scores["voicing_false_alarm"] == pytest.approx(0.2)
+
+
+def test_cli_writes_a_csv_and_never_overwrites(tmp_path):
+    import subprocess
+    import sys
+
+    import soundfile
+
+    soundfile.write(str(tmp_path / "tone.wav"), synth.harmonic_tone(330.0, 1.0), 16000)
+    cmd = [sys.executable, "-m", "ttlib", "pitch", str(tmp_path / "tone.wav"), "--method", "yin",
+           "--out", str(tmp_path / "f0.csv")]
+    first = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    table = np.loadtxt(tmp_path / "f0.csv", delimiter=",", skiprows=1)
+    assert table.shape == (101, 4) and abs(np.median(table[10:-10, 1]) - 330.0) < 2
+    second = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert second.returncode == 1 and "exists" in second.stderr

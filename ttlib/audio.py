@@ -160,6 +160,32 @@ def _clipped_fraction(data) -> float:
     return float(in_run.mean())
 
 
+def example_trumpet(sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, str]:
+    """librosa's example trumpet (Mihai Sorohan, solo trumpet, 5.3 s, CC BY 3.0), mono at `sample_rate`.
+
+    librosa keeps it in its data folder (`LIBROSA_DATA_DIR`, or its user cache) and
+    downloads it there once when online. Offline and without that file, the first
+    phrase of the built-in rendered trumpet takes its place, and the description says so.
+
+    Returns:
+      (audio [n_samples], description).
+    """
+    import librosa
+
+    try:
+        path = librosa.example("trumpet", hq=True)
+        return load(path, sample_rate, quiet=True), "librosa's example trumpet (Mihai Sorohan, CC BY 3.0)"
+    except Exception as exc:  # no network and no cached copy: pooch raises several kinds
+        from ttlib import builtin
+
+        take = builtin.recordings(builtin.build("trumpet", minutes=0.5, seed=0, progress=False))[0]
+        onset = int(np.argmax(np.abs(take.audio) > 0.01))
+        audio = take.audio[onset:onset + int(5.3 * SAMPLE_RATE)]
+        return (resample(audio, SAMPLE_RATE, sample_rate),
+                f"the built-in rendered trumpet (librosa's example could not be loaded: {type(exc).__name__}; "
+                "set LIBROSA_DATA_DIR to a folder holding it, or connect once)")
+
+
 def find_audio_files(folder) -> list[Path]:
     """Audio files under `folder`, recursively, sorted (by extension, see AUDIO_EXTENSIONS)."""
     folder = Path(folder)

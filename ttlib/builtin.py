@@ -406,3 +406,54 @@ def recordings(folder) -> list[Recording]:
         out.append(Recording(entry["name"], audio.load(folder / f"{entry['name']}.wav", quiet=True),
                              performance, tuning))
     return out
+
+
+@dataclass
+class Clip:
+    """A stretch of the built-in performances with its ground truth.
+
+    Attributes:
+      audio: mono float32 at 16 kHz, shape [n_samples].
+      f0_hz: the exact f0 (0 Hz where no note sounds), shape [n_frames], frames at i / frame_rate.
+      frame_rate: frames per second (Hz).
+      instrument: "trumpet" or "whistle".
+    """
+
+    audio: np.ndarray
+    f0_hz: np.ndarray
+    frame_rate: float
+    instrument: str
+
+    @property
+    def times_s(self) -> np.ndarray:
+        return np.arange(self.f0_hz.size) / self.frame_rate
+
+
+def clip(instrument: str = "trumpet", seconds: float = 60.0, frame_rate: float = 100.0, seed: int = 0,
+         cache_dir=None) -> Clip:
+    """The first `seconds` of the built-in `instrument` takes, joined, with their ground truth.
+
+    Each take is cut to whole frames before joining, so every frame of the result
+    stays on its take's grid and the truth is exact across the joins.
+    """
+    spec = INSTRUMENTS[instrument] if instrument in INSTRUMENTS else None
+    if spec is None:
+        raise ValueError(f"Unknown built-in instrument {instrument!r}; choose one of {', '.join(INSTRUMENTS)}.")
+    minutes = max(seconds / 60.0 * 1.1, spec.recording_s[1] / 60.0)
+    folder = build(instrument, minutes=minutes, seed=seed, cache_dir=cache_dir, progress=False)
+    hop = int(round(SAMPLE_RATE / frame_rate))
+    pieces, truths, total = [], [], 0
+    for take in recordings(folder):
+        n = take.audio.size // hop
+        f0, voiced = take.ground_truth(frame_rate)
+        pieces.append(take.audio[:n * hop])
+        truths.append(np.where(voiced, f0, 0.0)[:n])
+        total += n * hop
+        if total >= seconds * SAMPLE_RATE:
+            break
+    n_samples = min(total, int(seconds * SAMPLE_RATE)) // hop * hop
+    audio = np.concatenate(pieces)[:n_samples]
+    truth = np.concatenate(truths)[:n_samples // hop + 1]
+    if truth.size < n_samples // hop + 1:
+        truth = np.pad(truth, (0, n_samples // hop + 1 - truth.size))
+    return Clip(audio, truth.astype(np.float32), float(frame_rate), instrument)

@@ -5,6 +5,7 @@ Commands:
   course       execute the course's notebooks into an output folder (what `make run` does)
   data build   build a training set (built-in, URMP or a folder of recordings)
   data info    summarise a dataset folder
+  pitch        track the f0 of an audio file into a CSV
 """
 from __future__ import annotations
 
@@ -80,6 +81,38 @@ def _data_info(args) -> int:
     return 0
 
 
+def _pitch(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from ttlib import audio, pitch
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        print(f"error: {out} exists; pass --overwrite to replace it, or choose another --out.", file=sys.stderr)
+        return 1
+    try:
+        samples = audio.load(args.input)
+        result = pitch.track(samples, args.method, frame_rate=args.frame_rate, fmin=args.fmin, fmax=args.fmax,
+                             crepe_octaves_down=args.octaves_down)
+    except (audio.AudioError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = np.stack([result.times_s, result.f0_hz, result.confidence, result.voiced.astype(float)], axis=1)
+    np.savetxt(out, table, delimiter=",", fmt=["%.4f", "%.3f", "%.4f", "%d"],
+               header="time_s,f0_hz,confidence,voiced", comments="")
+    voiced = result.voiced
+    median = f"{np.median(result.f0_hz[voiced]):.1f} Hz" if voiced.any() else "no voiced frame"
+    print(f"{args.input}: {result.f0_hz.size} frames by {args.method} at {args.frame_rate:g} per second, "
+          f"{100 * voiced.mean():.0f}% voiced, median f0 {median}; wrote {out}")
+    if args.method.startswith("crepe") and args.octaves_down == 0 and voiced.any() and \
+            np.percentile(result.f0_hz[voiced], 95) > 0.9 * pitch.CREPE_MAX_HZ:
+        print("note: the f0 reaches CREPE's ceiling (about 2 kHz); for whistling add --octaves-down 1.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ttlib", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"ttlib {ttlib.__version__}")
@@ -115,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a different dataset in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_data_build)
+    p = commands.add_parser("pitch", help="track the f0 of an audio file into a CSV (time_s,f0_hz,confidence,voiced)")
+    p.add_argument("input", help="audio file (wav, flac, ogg, mp3)")
+    p.add_argument("--method", default="crepe-tiny", help="yin, pyin or crepe-{tiny,small,medium,large,full}")
+    p.add_argument("--out", required=True, help="CSV to write")
+    p.add_argument("--frame-rate", type=float, default=100.0, help="frames per second (default 100)")
+    p.add_argument("--fmin", type=float, default=60.0, help="lowest f0 for YIN/pYIN (Hz)")
+    p.add_argument("--fmax", type=float, default=2000.0, help="highest f0 for YIN/pYIN (Hz)")
+    p.add_argument("--octaves-down", type=int, default=0, help="CREPE: analyse this many octaves lower (whistles: 1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.set_defaults(run=_pitch)
+
     p = data.add_parser("info", help="summarise a dataset folder")
     p.add_argument("dataset")
     p.set_defaults(run=_data_info)

@@ -19,10 +19,11 @@ from ttlib import SAMPLE_RATE
 
 CREPE_CAPACITIES = ("tiny", "small", "medium", "large", "full")
 METHODS = ("yin", "pyin") + tuple(f"crepe-{c}" for c in CREPE_CAPACITIES)
-CREPE_MAX_HZ = 1975.5
-"""Centre of CREPE's highest pitch bin (cents 7180 above 10 Hz): it cannot report more."""
-CREPE_MIN_HZ = 32.7
-"""Centre of CREPE's lowest pitch bin (C1)."""
+CREPE_MIN_HZ = 31.70
+"""Centre of CREPE's lowest pitch bin (1997.38 cents above 10 Hz)."""
+CREPE_MAX_HZ = 2005.50
+"""Centre of CREPE's highest pitch bin (20 cents x 359 higher): it can report nothing above.
+In practice its confidence collapses already near 1976 Hz (B6), where training data ran out."""
 
 
 @dataclass
@@ -159,20 +160,66 @@ def yin(audio, sample_rate: int = SAMPLE_RATE, frame_rate: float = 100.0, fmin: 
 
 
 def crepe_f0_hz(audio, capacity: str = "tiny", sample_rate: int = SAMPLE_RATE,
-                step_ms: float = 10.0, viterbi: bool = True):
+                step_ms: float = 10.0, viterbi: bool = True, octaves_down: int = 0,
+                return_activation: bool = False):
     """CREPE's f0 track of mono `audio` (shape [n_samples]), frames centred every `step_ms`.
 
+    Args:
+      octaves_down: analyse the audio this many octaves lower and double the answer
+        as often. CREPE's bins stop at 1976 Hz; a whistle at 2.5 kHz is read as
+        1.25 kHz one octave down. It is done by telling CREPE the audio's rate is
+        sample_rate / 2**octaves_down: CREPE resamples it to 16 kHz, which plays it
+        slower and lower, and the frame hop is stretched to match.
+      return_activation: also return CREPE's activation, shape [n_frames, 360]
+        (bin i is 20 cents wide, centred 1997.38 + 20 i cents above 10 Hz, before
+        any octave shift).
+
     Returns:
-      (f0_hz, confidence), each shape [n_samples * 1000 // (step_ms * sample_rate) + 1].
+      (f0_hz, confidence), each shape [n_samples * 1000 // (step_ms * sample_rate) + 1];
+      with `return_activation`, (f0_hz, confidence, activation).
     """
     import crepe
 
     if capacity not in CREPE_CAPACITIES:
         raise ValueError(f"Unknown CREPE capacity {capacity!r}; choose one of {', '.join(CREPE_CAPACITIES)}.")
-    _, f0_hz, confidence, _ = crepe.predict(np.asarray(audio, np.float32), sample_rate,
-                                            model_capacity=capacity, viterbi=viterbi,
-                                            step_size=step_ms, verbose=0, center=True)
-    return f0_hz.astype(np.float32), confidence.astype(np.float32)
+    factor = 2 ** int(octaves_down)
+    _, f0_hz, confidence, activation = crepe.predict(
+        np.asarray(audio, np.float32), sample_rate / factor, model_capacity=capacity, viterbi=viterbi,
+        step_size=step_ms * factor, verbose=0, center=True)
+    out = (f0_hz.astype(np.float32) * factor, confidence.astype(np.float32))
+    return out + (activation,) if return_activation else out
+
+
+def crepe_bin_hz(n_bins: int = 360) -> np.ndarray:
+    """Centre frequency (Hz) of each of CREPE's pitch bins, shape [n_bins]."""
+    return 10.0 * 2.0 ** ((1997.3794084376191 + 20.0 * np.arange(n_bins)) / 1200.0)
+
+
+def pitch_accuracy(ref_times_s, ref_f0_hz, est_times_s, est_f0_hz, cent_tolerance: float = 50.0) -> dict:
+    """mir_eval's melody measures of an estimate against a reference.
+
+    Args:
+      ref_times_s, ref_f0_hz: the reference, shape [n]; 0 Hz = unvoiced.
+      est_times_s, est_f0_hz: the estimate, shape [m]; 0 Hz = unvoiced, a negative value
+        = a pitch guess in a frame judged unvoiced (`PitchTrack.f0_mir_eval_hz`).
+      cent_tolerance: how close counts as correct (cents).
+
+    Returns:
+      {"raw_pitch_accuracy", "raw_chroma_accuracy", "voicing_recall",
+       "voicing_false_alarm", "overall_accuracy"}: shares in [0, 1].
+    """
+    import mir_eval
+
+    ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(
+        np.asarray(ref_times_s, float), np.asarray(ref_f0_hz, float),
+        np.asarray(est_times_s, float), np.asarray(est_f0_hz, float))
+    return {
+        "raw_pitch_accuracy": float(mir_eval.melody.raw_pitch_accuracy(ref_v, ref_c, est_v, est_c, cent_tolerance)),
+        "raw_chroma_accuracy": float(mir_eval.melody.raw_chroma_accuracy(ref_v, ref_c, est_v, est_c, cent_tolerance)),
+        "voicing_recall": float(mir_eval.melody.voicing_recall(ref_v, est_v)),
+        "voicing_false_alarm": float(mir_eval.melody.voicing_false_alarm(ref_v, est_v)),
+        "overall_accuracy": float(mir_eval.melody.overall_accuracy(ref_v, ref_c, est_v, est_c, cent_tolerance)),
+    }
 
 
 DEFAULT_VOICING = {"yin": 0.8, "pyin": 0.5, "crepe": 0.5}
@@ -181,7 +228,8 @@ DEFAULT_VOICING = {"yin": 0.8, "pyin": 0.5, "crepe": 0.5}
 
 def track(audio, method: str = "crepe-tiny", sample_rate: int = SAMPLE_RATE, frame_rate: float = 100.0,
           fmin: float = 60.0, fmax: float = 2000.0, voicing_threshold: float | None = None,
-          crepe_step_ms: float | None = None) -> PitchTrack:
+          crepe_step_ms: float | None = None, crepe_octaves_down: int = 0,
+          silence_db: float | None = -60.0) -> PitchTrack:
     """f0 of mono `audio` by any method, on the frame grid t = i / frame_rate.
 
     Args:
@@ -192,6 +240,11 @@ def track(audio, method: str = "crepe-tiny", sample_rate: int = SAMPLE_RATE, fra
       voicing_threshold: confidence for `voiced`; None takes `DEFAULT_VOICING`.
       crepe_step_ms: run CREPE at this hop and interpolate onto the grid (10 ms is
         2.5 times faster than 4 ms); None runs it at the grid's own hop.
+      crepe_octaves_down: analyse with CREPE this many octaves lower (see `crepe_f0_hz`):
+        1 for whistling, which goes above CREPE's 1976 Hz ceiling.
+      silence_db: frames quieter than this (RMS, dB re full scale) are unvoiced whatever
+        the tracker says (CREPE normalises every frame, so it hears pitch in a faint
+        reverb tail); None keeps the tracker's decision.
 
     Returns:
       A `PitchTrack` with n_samples // hop + 1 frames, hop = sample_rate / frame_rate.
@@ -217,12 +270,26 @@ def track(audio, method: str = "crepe-tiny", sample_rate: int = SAMPLE_RATE, fra
         f0_hz, confidence = f0_hz[:count], probability[:count]
     else:
         step_ms = 1000.0 / frame_rate if crepe_step_ms is None else crepe_step_ms
-        f0_hz, confidence = crepe_f0_hz(audio, method.split("-", 1)[1], sample_rate, step_ms)
+        f0_hz, confidence = crepe_f0_hz(audio, method.split("-", 1)[1], sample_rate, step_ms,
+                                        octaves_down=crepe_octaves_down)
         if crepe_step_ms is not None:
             f0_hz, confidence = _regrid(f0_hz, confidence, 1000.0 / step_ms, frame_rate, count)
     f0_hz = np.asarray(f0_hz, np.float32)[:count]
     confidence = np.clip(np.nan_to_num(np.asarray(confidence, np.float32)[:count]), 0.0, 1.0)
-    return PitchTrack(f0_hz, confidence, confidence >= threshold, float(frame_rate), method)
+    voiced = confidence >= threshold
+    if silence_db is not None:
+        voiced &= frame_level_db(audio, hop)[:count] > silence_db
+    return PitchTrack(f0_hz, confidence, voiced, float(frame_rate), method)
+
+
+def frame_level_db(audio, hop: int, frame_length: int = 1024) -> np.ndarray:
+    """RMS level (dB re full scale) of centred frames every `hop` samples, shape [n_samples // hop + 1]."""
+    audio = np.asarray(audio, dtype=np.float64)
+    padded = np.pad(audio, (frame_length // 2, frame_length // 2 + hop))
+    power = np.cumsum(np.r_[0.0, padded ** 2])
+    starts = np.arange(n_frames(audio.size, hop)) * hop
+    mean_power = (power[starts + frame_length] - power[starts]) / frame_length
+    return 10.0 * np.log10(np.maximum(mean_power, 1e-12))
 
 
 def _frame_length(sample_rate: int, fmin: float) -> int:

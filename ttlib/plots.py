@@ -47,3 +47,50 @@ def save(fig, output_dir, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     return path
+
+
+def spectrogram(audio, sample_rate: int = 16000, ax=None, f0_hz=None, frame_rate: float | None = None,
+                voiced=None, harmonics: int = 0, n_fft: int = 2048, hop_length: int = 160,
+                max_hz: float | None = None, log_frequency: bool = False, f0_label: str = "f0",
+                color: str = "cyan"):
+    """The course's one spectrogram: magnitude in dB over time, with an f0 track and its multiples.
+
+    Args:
+      audio: mono samples, shape [n_samples].
+      f0_hz: optional f0 track (Hz), shape [n_frames], at `frame_rate` frames per second
+        (frame i at i / frame_rate s); drawn where `voiced` (default: f0 > 0).
+      harmonics: also draw 2 f0, 3 f0, ... up to this multiple (dashed).
+      n_fft, hop_length: STFT size and hop (samples).
+      max_hz: top of the frequency axis (default: Nyquist).
+      log_frequency: logarithmic frequency axis (pitch-like) instead of linear.
+
+    Returns:
+      The axes.
+    """
+    import librosa
+    import librosa.display
+
+    ax = _axes(ax)
+    audio = np.asarray(audio, dtype=np.float32)
+    magnitude = np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop_length))
+    db = librosa.amplitude_to_db(magnitude, ref=np.max(magnitude) if magnitude.size and magnitude.max() > 0 else 1.0,
+                                 top_db=80.0)
+    image = librosa.display.specshow(db, sr=sample_rate, hop_length=hop_length, x_axis="time",
+                                     y_axis="log" if log_frequency else "linear", ax=ax, cmap="magma")
+    ax.figure.colorbar(image, ax=ax, format="%+.0f dB", pad=0.01)
+    if f0_hz is not None:
+        if frame_rate is None:
+            raise ValueError("spectrogram(): give frame_rate with f0_hz")
+        f0_hz = np.asarray(f0_hz, dtype=float)
+        shown = (f0_hz > 0) if voiced is None else np.asarray(voiced, dtype=bool)
+        times = np.arange(f0_hz.size) / frame_rate
+        track = np.where(shown, f0_hz, np.nan)
+        ax.plot(times, track, color=color, linewidth=1.5, label=f0_label)
+        for k in range(2, harmonics + 1):
+            ax.plot(times, k * track, color=color, linewidth=0.8, linestyle="--", alpha=0.7,
+                    label=f"2·{f0_label}, 3·{f0_label}, ..." if k == 2 else None)
+        ax.legend(loc="upper right", fontsize="small")
+    ax.set_ylim(30 if log_frequency else 0, max_hz or sample_rate / 2)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (Hz)")
+    return ax

@@ -43,4 +43,4 @@ def harmonic_tone(f0_hz: float = 440.0, seconds: float = 1.0, amplitude: float =
     synth = ddsp.synths.Harmonic(n_samples=n_padded, sample_rate=sample_rate, scale_fn=None,
                                  normalize_below_nyquist=True)
     audio = synth(amps, dist, f0)
-    return np.asarray(audio[0, :n_samples], dtype=np.float32)
+    return np.array(audio[0, :n_samples], dtype=np.float32)     # a writable copy
