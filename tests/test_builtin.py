@@ -75,3 +75,12 @@ def test_whistle_reaches_above_crepes_ceiling():
 def test_unknown_instrument():
     with pytest.raises(ValueError, match="'tuba'.*trumpet, whistle"):
         builtin.build("tuba")
+
+
+def test_the_release_tail_is_voiced_until_the_next_note():
+    perf = builtin.Performance(notes=[(69, 100, 0.1, 0.5), (72, 100, 0.6, 0.9)],
+                               bends=[(0.1, 0), (0.6, 0)], expression=[], seconds=1.5)
+    f0, voiced = builtin.ground_truth(perf, frame_rate=100, release_s=0.25)
+    assert voiced[10:90].all(), "the first note rings until the second starts (0.5 + 0.25 > 0.6)"
+    np.testing.assert_allclose(f0[55], 440.0, rtol=1e-6)
+    assert voiced[90:115].all() and not voiced[115:].any(), "the last note rings 0.25 s after its note-off"

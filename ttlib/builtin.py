@@ -8,7 +8,10 @@ NoteSequence and rendered by FluidSynth through a General MIDI soundfont at
 44.1 kHz, then resampled to 16 kHz (rendering at 16 kHz aliases).
 
 The ground truth comes with it: the f0 implied by the score and the pitch-bend
-events, frame by frame, with voicing = a note is held. A soundfont's samples are
+events, frame by frame. Voicing = a note is held, or its release is still sounding:
+after a note-off a sampled note rings on (its release and FluidSynth's reverb) for
+about a quarter of a second; the build measures how long it stays within 30 dB of
+the held level and counts that tail as voiced (until the next note starts). A soundfont's samples are
 not all exactly in tune (FluidR3's whistle is about +15 cents sharp), so each key
 is measured once and corrected by pitch bend: the audio then plays the score's
 pitch, and the ground truth is exact up to the samples' own small wobble
@@ -29,7 +32,7 @@ import numpy as np
 
 from ttlib import SAMPLE_RATE
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump when composition or rendering changes, so caches are rebuilt."""
 BEND_RANGE_CENTS = 200.0
 """General MIDI's default pitch-bend range: +-2 semitones over +-8192."""
@@ -218,11 +221,15 @@ def to_note_sequence(performance: Performance, spec: InstrumentSpec):
 
 # ----------------------------------------------------------------------------- ground truth
 def ground_truth(performance: Performance, frame_rate: float = 250.0, tuning_cents: dict | None = None,
-                 n_frames: int | None = None):
+                 n_frames: int | None = None, release_s: float = 0.0):
     """The f0 the score and the bends imply, on frames t = i / frame_rate.
 
+    Args:
+      release_s: how long a note still sounds after its note-off (its release tail);
+        those frames are voiced at the note's last pitch, up to the next note's start.
+
     Returns:
-      (f0_hz, voiced): shapes [n_frames]; f0 is 0 where no note is held.
+      (f0_hz, voiced): shapes [n_frames]; f0 is 0 where nothing sounds.
     """
     tuning_cents = tuning_cents or {}
     count = n_frames if n_frames is not None else int(performance.seconds * frame_rate) + 1
@@ -231,7 +238,9 @@ def ground_truth(performance: Performance, frame_rate: float = 250.0, tuning_cen
     voiced = np.zeros(count, dtype=bool)
     bend_times = np.array([b[0] for b in performance.bends])
     bend_values = np.array([b[1] for b in performance.bends], dtype=float)
-    for pitch, _, start, end in performance.notes:
+    starts = [n[2] for n in performance.notes[1:]] + [np.inf]
+    for (pitch, _, start, end), next_start in zip(performance.notes, starts):
+        end = min(end + release_s, next_start) if release_s > 0 else end
         inside = (times >= start) & (times < end)
         if not inside.any():
             continue
@@ -287,6 +296,30 @@ def measure_tuning(spec: InstrumentSpec, keys, soundfont=None) -> dict:
     return offsets
 
 
+def measure_release(spec: InstrumentSpec, soundfont=None, drop_db: float = 30.0) -> float:
+    """Seconds a note keeps sounding after its note-off, until it is `drop_db` below its held level.
+
+    The median over a low, a middle and a high key of the instrument.
+    """
+    import pretty_midi
+
+    from ttlib import pitch as pitch_lib, soundfont as sf
+
+    hop = sf.RENDER_SAMPLE_RATE // 100
+    releases = []
+    for key in (spec.low + 3, (spec.low + spec.high) // 2, spec.high - 3):
+        midi = pretty_midi.PrettyMIDI()
+        part = pretty_midi.Instrument(program=spec.program)
+        part.notes.append(pretty_midi.Note(velocity=100, pitch=int(key), start=0.0, end=1.0))
+        midi.instruments.append(part)
+        level = pitch_lib.frame_level_db(sf.render_midi(midi, sf.RENDER_SAMPLE_RATE, soundfont), hop)
+        held = float(np.median(level[50:95]))
+        after = level[100:]
+        quiet = np.flatnonzero(after < held - drop_db)
+        releases.append((quiet[0] if quiet.size else after.size) / 100.0)
+    return float(np.median(releases))
+
+
 def _soundfont_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -337,6 +370,7 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
     partial = folder.with_name(folder.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     tuning = measure_tuning(spec, range(spec.low, spec.high + 1), sf2)
+    release_s = measure_release(spec, sf2)
     rng_master = np.random.default_rng([seed, spec.program])
     total = minutes * 60.0
     n_takes = max(1, int(round(total / np.mean(spec.recording_s))))
@@ -363,7 +397,7 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
             bar.update(1)
     if bar is not None:
         bar.close()
-    manifest = {"params": params, "soundfont_path": str(sf2), "tuning_cents": tuning,
+    manifest = {"params": params, "soundfont_path": str(sf2), "tuning_cents": tuning, "release_s": release_s,
                 "recordings": recordings, "seconds": round(sum(r["seconds"] for r in recordings), 3),
                 "build_seconds": round(time.perf_counter() - start_time, 2)}
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -378,17 +412,19 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
 
 @dataclass
 class Recording:
-    """One built-in take: audio at 16 kHz, its performance and the measured tuning."""
+    """One built-in take: audio at 16 kHz, its performance, the measured tuning and release."""
 
     name: str
     audio: np.ndarray
     performance: Performance
     tuning_cents: dict
+    release_s: float = 0.0
 
     def ground_truth(self, frame_rate: float = 250.0):
         """(f0_hz, voiced) on the frames of `ttlib.features` (n_samples // hop + 1 of them)."""
         hop = SAMPLE_RATE / frame_rate
-        return ground_truth(self.performance, frame_rate, self.tuning_cents, int(self.audio.size // hop) + 1)
+        return ground_truth(self.performance, frame_rate, self.tuning_cents, int(self.audio.size // hop) + 1,
+                            self.release_s)
 
 
 def recordings(folder) -> list[Recording]:
@@ -404,7 +440,7 @@ def recordings(folder) -> list[Recording]:
         performance = Performance([tuple(n) for n in events["notes"]], [tuple(b) for b in events["bends"]],
                                   [tuple(e) for e in events["expression"]], events["seconds"])
         out.append(Recording(entry["name"], audio.load(folder / f"{entry['name']}.wav", quiet=True),
-                             performance, tuning))
+                             performance, tuning, float(manifest.get("release_s", 0.0))))
     return out
 
 
