@@ -6,6 +6,8 @@ Commands:
   data build   build a training set (built-in, URMP or a folder of recordings)
   data info    summarise a dataset folder
   pitch        track the f0 of an audio file into a CSV
+  train        train a DDSP autoencoder on a dataset into a model folder (stop with Ctrl-C, --resume later)
+  evaluate     the DDSP paper's measures of a trained model on held-out data
 """
 from __future__ import annotations
 
@@ -113,6 +115,46 @@ def _pitch(args) -> int:
     return 0
 
 
+def _train(args) -> int:
+    from ttlib import checkpoint, data, train
+
+    try:
+        result = train.train(args.data, args.out, config=None if (args.resume and args.config is None)
+                             else (args.config or "course"), steps=args.steps, seed=args.seed, resume=args.resume,
+                             checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+                             stop_after_seconds=args.stop_after_minutes * 60 if args.stop_after_minutes else None)
+    except (checkpoint.ModelError, data.DatasetError, ValueError, FloatingPointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped before the first step; nothing was saved.", file=sys.stderr)
+        return 130
+    last = f", last loss {result.losses[-1][1]:.3f}" if result.losses else ""
+    held = f", held-out spectral loss {result.validation[-1][1]:.3f}" if result.validation else ""
+    print(f"{args.out}: step {result.step} ({len(result.losses)} this run in {result.seconds:.0f} s, "
+          f"{result.audio_seconds_per_second:.1f} audio-s/s{last}{held}).")
+    return 130 if result.interrupted else 0
+
+
+def _evaluate(args) -> int:
+    import json
+    from pathlib import Path
+
+    from ttlib import checkpoint, data, evaluation, train
+
+    try:
+        loaded = checkpoint.load_model(args.model)
+        data_dir = args.data or checkpoint.read_json(Path(args.model) / checkpoint.MODEL_FILE)["dataset"]["path"]
+        examples = train.load_examples(data_dir, args.split)
+        metrics = evaluation.evaluate(loaded, examples, max_examples=args.max_examples, progress=not args.quiet)
+    except (checkpoint.ModelError, data.DatasetError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    metrics["step"] = loaded.step
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ttlib", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"ttlib {ttlib.__version__}")
@@ -158,6 +200,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--octaves-down", type=int, default=0, help="CREPE: analyse this many octaves lower (whistles: 1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(run=_pitch)
+
+    p = commands.add_parser("train", help="train a DDSP autoencoder into a model folder")
+    p.add_argument("--data", required=True, help="dataset folder (python -m ttlib data build ...)")
+    p.add_argument("--out", required=True, help="model folder to write (new, or an existing one with --resume)")
+    p.add_argument("--config", default=None, help="paper, course (default) or tiny; see ttlib.models")
+    p.add_argument("--steps", type=int, default=None, help="train until this many steps in total (default: the config's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights, noise and data order (default 0)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out from its last checkpoint")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
+    p.add_argument("--stop-after-minutes", type=float, default=None,
+                   help="stop and save after this much wall time (resume later with --resume)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_train)
+
+    p = commands.add_parser("evaluate", help="spectral loss, f0 error (cents), loudness error (dB) on held-out data")
+    p.add_argument("--model", required=True, help="model folder")
+    p.add_argument("--data", default=None, help="dataset folder (default: the one the model was trained on)")
+    p.add_argument("--split", default="validation", help="validation (default) or train")
+    p.add_argument("--max-examples", type=int, default=32, help="examples to use (default 32)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_evaluate)
 
     p = data.add_parser("info", help="summarise a dataset folder")
     p.add_argument("dataset")
