@@ -64,6 +64,24 @@ EXPECTED = {
         "crepe_tiny_rpa_whistle": _within(0.85, 1.0),
         "yin_rpa_whistle": _within(0.5, 1.0),
     },
+    "05_trumpet_dataset": {
+        "example_samples": lambda v: v == 64000,
+        "example_frames": lambda v: v == 1000,
+        "n_recordings": lambda v: v >= 2,
+        "n_train_examples": _within(30, 60),              # 41 for 1.5 min
+        "n_validation_examples": _within(1, 60),          # 42
+        "recordings_overlap": lambda v: v == 0,           # split by recording
+        "train_seconds": _within(30.0, 90.0),             # 44.06
+        "pitch_midi_median": _within(60.0, 74.0),         # 66.0; trumpet range MIDI 52-86
+        "pitch_midi_p05": _within(50.0, 62.0),            # 53.0
+        "pitch_midi_p95": _within(76.0, 88.0),            # 86.0
+        "loudness_db_median": _within(-15.0, 10.0),       # -1.9
+        "label_error_cents_median": _within(0.0, 15.0),   # 3.7: CREPE tiny against the exact f0
+        "label_within_50_cents": _within(0.95, 1.0),      # 0.99
+        # quantiles in order; at most one 4 s example per second of audio (1 s hop)
+        WHOLE: lambda r: r["pitch_midi_p05"] < r["pitch_midi_median"] < r["pitch_midi_p95"]
+        and r["n_train_examples"] <= r["train_seconds"],
+    },
 }
 
 

@@ -69,7 +69,7 @@ def _data_info(args) -> int:
     for split in ("train", "validation"):
         rec = [r for r in manifest["recordings"] if r["split"] == split]
         seconds = sum(r.get("seconds", 0) for r in rec)
-        line = f"  {split:10s} {manifest['examples'].get(split, 0):5d} examples from {len(rec)} recordings ({seconds / 60:.1f} min)"
+        line = f"  {split:10s} {manifest['examples'].get(split, 0):5d} examples from {len(rec)} recording{'s' if len(rec) != 1 else ''} ({seconds / 60:.1f} min)"
         if "pitch_midi" in stats.get(split, {}):
             p, ld = stats[split]["pitch_midi"], stats[split]["loudness_db_voiced"]["quantiles"]
             line += (f"; pitch MIDI {p['quantiles'][5]:.1f}-{p['quantiles'][95]:.1f} (5-95%), "

@@ -32,8 +32,9 @@ class Features:
     Attributes:
       f0_hz: f0 in Hz, shape [n_frames].
       f0_confidence: tracker confidence in [0, 1], shape [n_frames].
-      loudness_db: A-weighted power in dB (ddsp's `compute_loudness`, 0 dB = a full-scale
-        sine's level, floor -80 dB), shape [n_frames].
+      loudness_db: A-weighted power in dB (ddsp's `compute_loudness`, reference 0 dB:
+        a full-scale sine reads about +20 dB at 1 kHz and +11 dB at 250 Hz; floor
+        ddsp's -80 dB range), shape [n_frames].
       frame_rate: frames per second (Hz).
       f0_method: the tracker (see `ttlib.pitch.METHODS`).
     """
