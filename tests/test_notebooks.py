@@ -64,6 +64,25 @@ EXPECTED = {
         "crepe_tiny_rpa_whistle": _within(0.85, 1.0),
         "yin_rpa_whistle": _within(0.5, 1.0),
     },
+    "04_differentiable_dsp": {
+        "harmonic_peak_hz": _within(218.0, 222.0),             # the glide starts at 220 Hz
+        "harmonics_below_nyquist": lambda v: v == 18,          # 18 x 440 Hz < 8 kHz < 19 x 440 Hz
+        "reverb_t60_s": _within(1.1, 1.3),                     # designed 1.2 s, read back from the decay curve
+        "multiscale_by_hand_rel_diff": _within(0.0, 1e-4),     # the sum of the terms is ddsp's SpectralLoss
+        "waveform_loss_phase_shift": _within(0.1, 0.4),
+        "waveform_loss_pitch_change": _within(0.1, 0.4),
+        "spectral_loss_phase_shift": _within(0.5, 4.0),
+        "spectral_loss_pitch_change": _within(6.0, 20.0),
+        "phase_shift_loss_by_fft_size": lambda v: v["64"] > 2 * v["2048"],   # only short windows hear phase
+        "fit_steps": lambda v: v >= 20,
+        "fit_loss_first": _within(10.0, 30.0),
+        "fit_loss_last": _within(1.0, 10.0),
+        "harmonic_distribution_correlation": _within(0.9, 1.0),
+        # the spectral loss tells phase from pitch, the waveform loss does not; the fit makes progress
+        WHOLE: lambda r: (r["spectral_loss_phase_shift"] < 0.35 * r["spectral_loss_pitch_change"]
+                          and 0.6 < r["waveform_loss_phase_shift"] / r["waveform_loss_pitch_change"] < 1.6
+                          and r["fit_loss_last"] < 0.6 * r["fit_loss_first"]),
+    },
     "05_trumpet_dataset": {
         "example_samples": lambda v: v == 64000,
         "example_frames": lambda v: v == 1000,
