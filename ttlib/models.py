@@ -128,7 +128,7 @@ CONFIGS = {
     "paper": ModelConfig(name="paper"),
     "course": ModelConfig(
         name="course", frame_rate=50, rnn_channels=256, mlp_channels=256, mlp_layers=2,
-        amp_resample_method="linear", learning_rate=1e-3, batch_size=8, train_steps=1500,
+        amp_resample_method="linear", learning_rate=1e-3, batch_size=8, train_steps=1000,
     ),
     "tiny": ModelConfig(
         name="tiny", example_seconds=1.0, rnn_channels=32, mlp_channels=32, mlp_layers=1,

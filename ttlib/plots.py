@@ -94,3 +94,30 @@ def spectrogram(audio, sample_rate: int = 16000, ax=None, f0_hz=None, frame_rate
     ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")
     return ax
+
+
+def loss_curves(model_dir, ax=None, smooth: int = 20, label: str = ""):
+    """Draw a model folder's training loss (raw and a `smooth`-step running mean) and held-out loss per step.
+
+    The held-out values are the paper's multi-scale spectral loss on validation
+    examples (see `ttlib.train.held_out_loss`); the training loss is the
+    configuration's own spectral loss on each batch.
+    """
+    from ttlib import train
+
+    ax = _axes(ax)
+    steps, losses = train.read_losses(model_dir)
+    prefix = f"{label} " if label else ""
+    if steps.size:
+        ax.plot(steps, losses, color="C0", alpha=0.3, linewidth=0.8, label=f"{prefix}training loss (each batch)")
+        k = max(1, min(smooth, steps.size))
+        if k > 1:
+            mean = np.convolve(losses, np.ones(k) / k, mode="valid")
+            ax.plot(steps[k - 1:], mean, color="C0", label=f"{prefix}training loss ({k}-step mean)")
+    v_steps, v_losses = train.read_validation(model_dir)
+    if v_steps.size:
+        ax.plot(v_steps, v_losses, "o-", color="C3", markersize=3, label=f"{prefix}held-out spectral loss")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("spectral loss")
+    ax.legend(loc="upper right")
+    return ax

@@ -448,6 +448,9 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
                    "parameters": models.count_parameters(model)}
 
     result = TrainResult(out_dir, start_step)
+    if start_step >= steps:
+        print(f"{out_dir} is already trained to step {start_step} (asked for {steps}); nothing to do.")
+        return result
     previous_seconds = sum(s.get("seconds", 0.0) for s in run_log.get("sessions", []))
     session = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "from_step": start_step, "versions": versions()}
     writer = tf.summary.create_file_writer(str(out_dir / "tensorboard")) if tensorboard else None
@@ -495,6 +498,7 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
                 step += 1
                 result.losses.append((step, loss))
                 log.write(f"{step},{loss:.6f},{previous_seconds + time.perf_counter() - t0:.2f}\n")
+                log.flush()
                 if writer is not None:
                     with writer.as_default():
                         tf.summary.scalar("loss/train", loss, step=step)
@@ -504,7 +508,6 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
                 if held_out is not None and (step % validate_every == 0 or step == steps):
                     validate(step)
                 if step % checkpoint_every == 0 or step == steps:
-                    log.flush()
                     save(step)
                     result.step = step
                 if stop_after_seconds is not None and time.perf_counter() - t0 >= stop_after_seconds and step < steps:

@@ -1,0 +1,85 @@
+"""Training throughput and held-out loss of model configurations, side by side, in one run.
+
+    .venv/bin/python benchmarks/training.py [--minutes 5] [--configs paper course] [--data DIR]
+
+Each configuration trains from the same seed on the same dataset for the same wall
+time (`--minutes`), one after the other so they do not share the CPU. Printed per
+configuration: parameters, batch, seconds per step and throughput (audio seconds
+of training examples per second of wall time, tracing of the first step excluded),
+its ratio to the first configuration's (the baseline, measured in this run), the
+steps reached, and the held-out multi-scale spectral loss (the paper's FFT sizes,
+the same measure for all) on the same validation examples after that wall time.
+
+The dataset defaults to the built-in trumpet set of notebook 05
+(data/generated/trumpet), built on first use. `--json FILE` also writes the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import ttlib  # noqa: F401  (before TensorFlow)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="wall time per configuration (min)")
+    parser.add_argument("--configs", nargs="+", default=["paper", "course"], help="first one is the baseline")
+    parser.add_argument("--data", default=str(REPO / "data" / "generated" / "trumpet"), help="dataset folder")
+    parser.add_argument("--validation-examples", type=int, default=32, help="held-out examples scored")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args()
+
+    from ttlib import checkpoint, data, train
+
+    data_dir = Path(args.data)
+    if not (data_dir / "manifest.json").is_file():
+        print(f"building the built-in trumpet dataset into {data_dir} (first use, a few minutes)")
+        data.build_dataset("builtin:trumpet", data_dir)
+    held_out = train.load_examples(data_dir, "validation", args.validation_examples)
+    print(f"dataset {data_dir}: {data.read_manifest(data_dir)['examples']}; {len(held_out)} held-out examples scored; "
+          f"{args.minutes:g} min of training per configuration\n")
+
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="ttlib-bench-train-"))
+    for name in args.configs:
+        out = work / name
+        result = train.train(data_dir, out, name, steps=10 ** 7, seed=args.seed, checkpoint_every=10 ** 7,
+                             validation_examples=0, progress=False, tensorboard=False,
+                             stop_after_seconds=args.minutes * 60)
+        steps, _ = train.read_losses(out)
+        elapsed = np.array([float(r["elapsed_s"]) for r in train._read_csv(out / train.LOSSES_FILE)])
+        loaded = checkpoint.load_model(out)
+        cfg = loaded.config
+        steady = (elapsed[-1] - elapsed[0]) / max(1, steps.size - 1) if steps.size > 1 else float("nan")
+        t0 = time.perf_counter()
+        loss = train.held_out_loss(loaded.model, train.validation_batch(held_out, cfg.example_seconds, len(held_out)))
+        rows.append({"config": name, "parameters": int(sum(np.prod(v.shape) for v in loaded.model.trainable_variables)),
+                     "batch": cfg.batch_size, "seconds_per_step": steady,
+                     "audio_seconds_per_second": cfg.batch_size * cfg.example_seconds / steady,
+                     "steps": int(result.step), "wall_seconds": round(result.seconds, 1),
+                     "held_out_spectral_loss": loss, "scoring_seconds": round(time.perf_counter() - t0, 1)})
+        print(f"  {name}: {result.step} steps in {result.seconds:.0f} s, held-out loss {loss:.3f}", flush=True)
+
+    base = rows[0]["audio_seconds_per_second"]
+    print(f"\n{'config':8s} {'params':>10s} {'batch':>5s} {'s/step':>7s} {'audio-s/s':>9s} {'vs ' + rows[0]['config']:>9s} "
+          f"{'steps':>6s} {'held-out loss':>13s}")
+    for r in rows:
+        r["throughput_ratio"] = r["audio_seconds_per_second"] / base
+        print(f"{r['config']:8s} {r['parameters']:>10,d} {r['batch']:>5d} {r['seconds_per_step']:>7.2f} "
+              f"{r['audio_seconds_per_second']:>9.1f} {r['throughput_ratio']:>8.1f}x {r['steps']:>6d} "
+              f"{r['held_out_spectral_loss']:>13.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"minutes": args.minutes, "data": str(data_dir), "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
