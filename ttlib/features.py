@@ -95,7 +95,7 @@ def cache_key(audio, **params) -> str:
 def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny", frame_rate: float = 250.0,
             fmin: float = 60.0, fmax: float = 2000.0, crepe_step_ms: float | None = 10.0,
             cache_dir: str | os.PathLike | None = "default", chunk_s: float = 60.0,
-            progress: bool = True, label: str = "features") -> Features:
+            progress: bool = True, label: str = "features", crepe_octaves_down: int = 0) -> Features:
     """f0, confidence and loudness of mono `audio`, from the cache when it has them.
 
     Args:
@@ -110,6 +110,8 @@ def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny"
         progress bar and bounded memory.
       progress: show a progress bar for audio longer than one chunk.
       label: text of the progress bar.
+      crepe_octaves_down: analyse with CREPE this many octaves down (whistles above its
+        ~2 kHz ceiling: 1); see `ttlib.pitch.crepe_f0_hz`.
 
     Returns:
       `Features` with n_samples // hop + 1 frames.
@@ -120,6 +122,8 @@ def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny"
     params = dict(sample_rate=sample_rate, f0_method=f0_method, frame_rate=frame_rate, fmin=fmin, fmax=fmax,
                   crepe_step_ms=crepe_step_ms if f0_method.startswith("crepe") else None,
                   loudness_n_fft=LOUDNESS_N_FFT)
+    if crepe_octaves_down and f0_method.startswith("crepe"):
+        params["crepe_octaves_down"] = int(crepe_octaves_down)       # (absent when 0: older cache keys stay valid)
     path = None
     if cache_dir is not None:
         folder = default_cache_dir() if cache_dir == "default" else Path(cache_dir)
@@ -147,7 +151,8 @@ def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny"
         stop = min(count, start + chunk_frames)
         lo, hi = max(0, start - margin), min(count, stop + margin)
         piece = audio[lo * hop:min(audio.size, (hi - 1) * hop + 1)]
-        result = pitch.track(piece, f0_method, sample_rate, frame_rate, fmin, fmax, crepe_step_ms=crepe_step_ms)
+        result = pitch.track(piece, f0_method, sample_rate, frame_rate, fmin, fmax, crepe_step_ms=crepe_step_ms,
+                             crepe_octaves_down=int(crepe_octaves_down))
         f0_hz[start:stop] = result.f0_hz[start - lo:stop - lo]
         confidence[start:stop] = result.confidence[start - lo:stop - lo]
         if bar is not None:

@@ -140,7 +140,7 @@ CONFIGS = {
     "tiny": ModelConfig(
         name="tiny", example_seconds=1.0, rnn_channels=32, mlp_channels=32, mlp_layers=1,
         n_harmonics=16, n_noise_bands=16, reverb_seconds=0.25, fft_sizes=(1024, 256, 64),
-        learning_rate=1e-3, batch_size=2, train_steps=20,
+        amp_resample_method="linear", fast_harmonic=True, learning_rate=1e-3, batch_size=2, train_steps=20,
     ),
 }
 
