@@ -29,3 +29,32 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/data is not here (a fresh clone): skipping the real-recording test")
     return path
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory):
+    """Three 9 s melodies of harmonic tones, f0 by YIN: 4 s examples, one recording held out."""
+    import numpy as np
+    import soundfile
+
+    from ttlib import data, synth
+
+    root = tmp_path_factory.mktemp("small_dataset")
+    folder = root / "audio"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        notes = rng.uniform(200, 700, size=6)
+        tones = [synth.harmonic_tone(f, 1.5, amplitude=float(rng.uniform(0.1, 0.4)), n_harmonics=12) for f in notes]
+        soundfile.write(str(folder / f"take{k}.wav"), np.concatenate(tones), 16000)
+    return data.build_dataset(f"folder:{folder}", root / "dataset", f0_method="yin", cache_dir=None, progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(small_dataset, tmp_path_factory):
+    """A tiny model trained for 5 steps on `small_dataset` (a model folder)."""
+    from ttlib import train
+
+    out = tmp_path_factory.mktemp("tiny_model") / "model"
+    train.train(small_dataset, out, "tiny", steps=5, progress=False, tensorboard=False, validation_examples=0)
+    return out

@@ -101,6 +101,20 @@ EXPECTED = {
         WHOLE: lambda r: r["pitch_midi_p05"] < r["pitch_midi_median"] < r["pitch_midi_p95"]
         and r["n_train_examples"] <= r["train_seconds"],
     },
+    "06_train_autoencoder": {
+        "config": lambda v: v == "tiny",                          # FAST: a few steps of the tiny model
+        "steps_trained": lambda v: v == 40,
+        "logged_steps_unique": lambda v: v is True,               # stopped at 20, resumed, no step lost or repeated
+        "resume_max_abs_difference": _within(0.0, 1e-6),          # resumed curve = uninterrupted curve
+        "f0_error_cents_median": _within(0.0, 30.0),
+        "output_voiced_fraction": _within(0.5, 1.0),
+        "training_minutes": _within(0.0, 10.0),
+        # the loss falls, held out too; training beats the untrained model on every measure
+        WHOLE: lambda r: (r["train_loss_end"] < 0.95 * r["train_loss_start"]
+                          and r["held_out_loss_end"] < 0.9 * r["held_out_loss_start"]
+                          and r["spectral_loss"] < 0.9 * r["spectral_loss_untrained"]
+                          and r["loudness_error_db"] < r["loudness_error_db_untrained"]),
+    },
 }
 
 

@@ -9,25 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile
 
-from ttlib import checkpoint, data, evaluation, models, synth, train
+from ttlib import checkpoint, data, evaluation, models, train
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    """Three 9 s melodies of harmonic tones, f0 by YIN: 4 s examples, one recording held out."""
-    root = tmp_path_factory.mktemp("training")
-    folder = root / "audio"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for k in range(3):
-        notes = rng.uniform(200, 700, size=6)
-        tones = [synth.harmonic_tone(f, 1.5, amplitude=float(rng.uniform(0.1, 0.4)), n_harmonics=12) for f in notes]
-        soundfile.write(str(folder / f"take{k}.wav"), np.concatenate(tones), 16000)
-    return data.build_dataset(f"folder:{folder}", root / "dataset", f0_method="yin", cache_dir=None, progress=False)
+@pytest.fixture
+def dataset(small_dataset):
+    return small_dataset
 
 
 def _train(dataset, out, **kw):

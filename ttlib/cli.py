@@ -8,6 +8,7 @@ Commands:
   pitch        track the f0 of an audio file into a CSV
   train        train a DDSP autoencoder on a dataset into a model folder (stop with Ctrl-C, --resume later)
   evaluate     the DDSP paper's measures of a trained model on held-out data
+  transfer     play an audio file (a whistle, a voice) with a trained model, into a WAV
 """
 from __future__ import annotations
 
@@ -155,6 +156,60 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _transfer(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from ttlib import audio, checkpoint, pitch, transfer
+
+    out = Path(args.out)
+    for path in (out, out.with_suffix(".json")):
+        if path.exists() and not args.overwrite:
+            print(f"error: {path} exists; pass --overwrite to replace it, or choose another --out.", file=sys.stderr)
+            return 1
+    try:
+        samples, report = audio.load(args.input, with_report=True, quiet=True)
+        settings = transfer.Settings(auto_adjust=not args.no_auto_adjust,
+                                     quiet_db=None if args.quiet_db <= 0 else args.quiet_db,
+                                     autotune=args.autotune, pitch_shift=args.pitch_shift,
+                                     loudness_shift=args.loudness_shift, harmonic_gain=args.harmonic_gain,
+                                     noise_gain=args.noise_gain, reverb_gain=args.reverb_gain).check()
+        synth = transfer.Synthesizer(args.model)
+        octaves = "auto" if args.octaves_down == "auto" else int(args.octaves_down)
+        source = transfer.source_features(samples, synth.frame_rate, octaves_down=octaves, progress=not args.no_progress)
+        result = transfer.transfer(samples, synth, settings, source=source, progress=not args.no_progress)
+    except (audio.AudioError, FileNotFoundError, checkpoint.ModelError, transfer.TransferError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for note in report.notes:
+        print(f"note: {args.input}: {note}")
+    for warning in result.source.warnings:
+        print(f"warning: {warning}")
+    extra = {"input": str(args.input), "model": str(args.model), "model_step": synth.loaded.step}
+    if args.check:
+        tracked = pitch.track(result.audio, "crepe-tiny", frame_rate=synth.frame_rate,
+                              crepe_octaves_down=int(np.median(result.adjusted.f0_hz) > transfer.HIGH_PITCH_HZ))
+        n = min(tracked.f0_hz.size, result.adjusted.f0_hz.size)
+        both = result.adjusted.on[:n] & tracked.voiced[:n] & (tracked.f0_hz[:n] > 0)
+        cents = 1200 * np.log2(tracked.f0_hz[:n][both] / result.adjusted.f0_hz[:n][both])
+        extra["f0_error_cents_median"] = float(np.median(np.abs(cents))) if cents.size else None
+        extra["f0_checked_frames"] = int(both.sum())
+    wav, settings_path = transfer.save(result, out, overwrite=args.overwrite, **extra)
+    summary = result.adjusted.summary
+    seconds = samples.size / transfer.SAMPLE_RATE
+    print(f"{args.input}: {seconds:.1f} s, f0 analysed {result.source.octaves_down} octave(s) down; shifted "
+          f"{summary['octave_shift']:+d} octave(s) and {settings.pitch_shift:+g} semitones toward the model's "
+          f"median MIDI {summary['training_median_pitch_midi']:.1f}; {100 * summary['playing_fraction']:.0f}% playing; "
+          f"{seconds / result.seconds['total']:.1f}x real time")
+    if args.check:
+        error = extra["f0_error_cents_median"]
+        print(f"check: the output's f0 (CREPE tiny) is {error:.1f} cents from the adjusted f0 (median over "
+              f"{extra['f0_checked_frames']} frames)" if error is not None else "check: no pitched frame to compare")
+    print(f"wrote {wav} and {settings_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ttlib", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"ttlib {ttlib.__version__}")
@@ -221,6 +276,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-examples", type=int, default=32, help="examples to use (default 32)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_evaluate)
+
+    p = commands.add_parser("transfer", help="play an audio file with a trained model (timbre transfer)")
+    p.add_argument("input", help="audio file: any rate, mono or stereo (mixed down), wav/flac/ogg/mp3")
+    p.add_argument("--model", required=True, help="model folder (python -m ttlib train ... / notebook 06)")
+    p.add_argument("--out", required=True, help="WAV to write; the settings go beside it as .json")
+    p.add_argument("--pitch-shift", type=float, default=0.0, help="semitones, after the automatic octave shift")
+    p.add_argument("--loudness-shift", type=float, default=0.0, help="dB, after the loudness mapping")
+    p.add_argument("--no-auto-adjust", action="store_true",
+                   help="no octave shift toward the instrument, no loudness mapping onto its training data")
+    p.add_argument("--quiet", dest="quiet_db", type=float, default=30.0,
+                   help="silence frames this many dB below the loud passages (and pitchless ones); 0: never")
+    p.add_argument("--autotune", type=float, default=0.0, help="0 (off) to 1: pull f0 to the nearest semitone")
+    p.add_argument("--harmonic-gain", type=float, default=1.0, help="gain of the harmonic part")
+    p.add_argument("--noise-gain", type=float, default=1.0, help="gain of the noise part")
+    p.add_argument("--reverb-gain", type=float, default=1.0, help="gain of the learned reverb")
+    p.add_argument("--octaves-down", default="auto", choices=["auto", "0", "1", "2"],
+                   help="analyse the source's f0 this many octaves down (auto: 1 when it goes above 1.5 kHz)")
+    p.add_argument("--check", action="store_true", help="track the output's f0 and report its error in cents")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=_transfer)
 
     p = data.add_parser("info", help="summarise a dataset folder")
     p.add_argument("dataset")

@@ -121,3 +121,36 @@ def loss_curves(model_dir, ax=None, smooth: int = 20, label: str = ""):
     ax.set_ylabel("spectral loss")
     ax.legend(loc="upper right")
     return ax
+
+
+def transfer_controls(source, adjusted, statistics, axes=None):
+    """The source's pitch (MIDI) and loudness (dB) before and after adjustment, over time,
+    on the band of the training data (5th to 95th percentile, median dashed).
+
+    Args:
+      source: a `ttlib.transfer.SourceFeatures`; adjusted: a `ttlib.transfer.Adjusted`.
+      statistics: the model's training statistics.
+      axes: two axes (pitch, loudness); None makes them.
+    """
+    import matplotlib.pyplot as plt
+
+    from ttlib import transfer
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3))
+    ranges = transfer.training_ranges(statistics)
+    t = source.times_s
+    playing, on = source.playing, adjusted.on
+    before = np.where(playing, transfer.hz_to_midi(source.f0_hz), np.nan)
+    after = np.where(on, transfer.hz_to_midi(adjusted.f0_hz), np.nan)
+    for ax, key, b, a, unit in ((axes[0], "pitch_midi", before, after, "pitch (MIDI)"),
+                                (axes[1], "loudness_db", np.where(playing, source.loudness_db, np.nan),
+                                 np.where(on, adjusted.loudness_db, np.nan), "loudness (dB)")):
+        q = ranges[key]
+        ax.axhspan(q[5], q[95], color="C2", alpha=0.15, label="training data, 5-95%")
+        ax.axhline(q[50], color="C2", linestyle="--", linewidth=1)
+        ax.plot(t, b, color="0.6", linewidth=1, label="source")
+        ax.plot(t, a, color="C3", linewidth=1.2, label="adjusted (model input)")
+        ax.set(xlabel="time (s)", ylabel=unit)
+    axes[0].legend(loc="upper right", fontsize=8)
+    return axes

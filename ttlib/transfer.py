@@ -107,7 +107,7 @@ def source_features(audio, frame_rate: float = 50.0, octaves_down: int | str = "
                             "which rejects such files with the time of the first bad sample.")
     if octaves_down == "auto":
         octaves_down = int(needs_octave_down(audio)) if f0_method.startswith("crepe") else 0
-    step_ms = 1000.0 / frame_rate if f0_method.startswith("crepe") else None
+    step_ms = max(10.0, 1000.0 / frame_rate) if f0_method.startswith("crepe") else None   # CREPE hop, then onto the grid
     feats = features_lib.compute(audio, SAMPLE_RATE, f0_method, frame_rate, fmax=4000.0, crepe_step_ms=step_ms,
                                  cache_dir=cache_dir, progress=progress, label="source features",
                                  crepe_octaves_down=int(octaves_down))
@@ -135,7 +135,9 @@ class Settings:
       auto_adjust: shift by whole octaves toward the training data's median pitch and map
         the source's loudness quantiles onto the training data's.
       quiet_db: silence frames more than this many dB below the source's loud passages
-        (its 95th-percentile loudness), and frames without a confident pitch; None: never.
+        (its 95th-percentile loudness), and frames without a confident pitch: the model
+        gets silence's loudness there and its output is gated to zero (the reverb
+        still rings out); None: never.
       autotune: 0 (off) to 1 (every frame on the nearest semitone).
       pitch_shift: semitones added after the automatic shift (-24 to 24).
       loudness_shift: dB added after the loudness mapping (-20 to 20).
@@ -336,8 +338,14 @@ class Synthesizer:
         return {"amplitudes": out[0], "harmonic_distribution": out[1], "noise_magnitudes": out[2]}
 
     # -- synthesizers
-    def render(self, f0_hz, loudness_db, progress: bool = False) -> Parts:
-        """The model's parts for [n_frames] inputs at the model's frame rate: [n_frames * hop] samples each."""
+    def render(self, f0_hz, loudness_db, progress: bool = False, gate=None) -> Parts:
+        """The model's parts for [n_frames] inputs at the model's frame rate: [n_frames * hop] samples each.
+
+        gate: optional [n_frames] in [0, 1] multiplying the harmonic and noise parts before
+        the reverb (interpolated between frames, so it ramps instead of clicking); 0 where
+        the source is silenced makes the output silent there, whatever the model does
+        at -80 dB.
+        """
         import ddsp
 
         from ttlib import fast_synth
@@ -376,6 +384,10 @@ class Synthesizer:
                 bar.update(1)
         if bar is not None:
             bar.close()
+        if gate is not None:
+            envelope = np.interp(np.arange(n_samples) / self.hop, np.arange(n), np.asarray(gate, np.float64))
+            harmonic *= envelope.astype(np.float32)
+            noise *= envelope.astype(np.float32)
         return Parts(harmonic, noise, self._reverb(harmonic), self._reverb(noise))
 
     def _reverb(self, audio) -> np.ndarray:
@@ -423,7 +435,8 @@ def transfer(audio, model, settings: Settings | None = None, source: SourceFeatu
     times["adjust"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     frames = min(adjusted.f0_hz.size, source.audio.size // synth.hop)
-    parts = synth.render(adjusted.f0_hz[:frames], adjusted.loudness_db[:frames], progress=progress)
+    gate = adjusted.on[:frames].astype(np.float32) if settings.quiet_db is not None else None
+    parts = synth.render(adjusted.f0_hz[:frames], adjusted.loudness_db[:frames], progress=progress, gate=gate)
     out = parts.mix(settings.harmonic_gain, settings.noise_gain, settings.reverb_gain)
     times["synthesis"] = time.perf_counter() - t2
     times["total"] = time.perf_counter() - t0

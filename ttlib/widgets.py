@@ -16,14 +16,24 @@ import numpy as np
 from ttlib import SAMPLE_RATE
 
 
-def wav_bytes(samples, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """A normalised 16-bit WAV file of mono `samples` (shape [n_samples]), as bytes."""
+def wav_bytes(samples, sample_rate: int = SAMPLE_RATE, normalize: bool = True) -> bytes:
+    """A 16-bit WAV file of mono `samples` (shape [n_samples]), as bytes.
+
+    normalize: scale the peak to 0.9; False keeps the level (so a loudness slider is
+    heard) and only scales down a peak above full scale.
+    """
     import soundfile
 
-    from ttlib.audio import normalize
+    from ttlib import audio as audio_lib
 
+    samples = np.asarray(samples, np.float32)
+    if normalize:
+        samples = audio_lib.normalize(samples)
+    else:
+        peak = float(np.abs(samples).max()) if samples.size else 0.0
+        samples = samples / peak * 0.99 if peak > 0.99 else samples
     buffer = io.BytesIO()
-    soundfile.write(buffer, normalize(samples), sample_rate, format="WAV", subtype="PCM_16")
+    soundfile.write(buffer, samples, sample_rate, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 
 
@@ -81,3 +91,142 @@ def pitch_explorer(sources: dict, methods=("yin", "pyin", "crepe-tiny"), frame_r
     source_box.observe(lambda change: update(), names="value")
     method_box.observe(lambda change: update(), names="value")
     return widgets.VBox([widgets.HBox([source_box, method_box]), summary, picture, player]), update
+
+
+class TransferSliders:
+    """Sliders over a timbre transfer: move one and hear the new result at once.
+
+    Features are computed once (`source`); a pitch, loudness, autotune or quiet change
+    re-runs only the adjustment, the decoder and the synthesizers; a gain change only
+    re-mixes the parts. The player is replaced first, then the picture.
+
+    Attributes:
+      widget: the whole thing, to display.
+      sliders: {"pitch_shift", "loudness_shift", "autotune", "quiet_db", "harmonic_gain",
+        "noise_gain", "reverb_gain"} FloatSliders and the "auto_adjust" Checkbox.
+      result: the current `ttlib.transfer.Result` (its `audio` is what the player holds).
+      latency_s: seconds from the last change to the new player (adjust, decode,
+        synthesise, mix, encode), without the picture.
+      renders: how many times the model ran.
+    """
+
+    def __init__(self, synth, source, settings=None, draw: bool = True, save_dir: str = "."):
+        import ipywidgets as widgets
+
+        from ttlib import transfer
+
+        self.synth, self.source, self.draw = synth, source, draw
+        self.settings = settings or transfer.Settings()
+        s = self.settings
+        slider = lambda value, lo, hi, step, text: widgets.FloatSlider(  # noqa: E731
+            value=value, min=lo, max=hi, step=step, description=text, continuous_update=False,
+            style={"description_width": "140px"}, layout=widgets.Layout(width="480px"))
+        self.sliders = {
+            "pitch_shift": slider(s.pitch_shift, -24, 24, 1, "pitch shift (st)"),
+            "loudness_shift": slider(s.loudness_shift, -20, 20, 1, "loudness shift (dB)"),
+            "autotune": slider(s.autotune, 0, 1, 0.05, "autotune"),
+            "quiet_db": slider(s.quiet_db if s.quiet_db is not None else 0, 0, 60, 1, "silence below (dB)"),
+            "harmonic_gain": slider(s.harmonic_gain, 0, 2, 0.05, "harmonic gain"),
+            "noise_gain": slider(s.noise_gain, 0, 2, 0.05, "noise gain"),
+            "reverb_gain": slider(s.reverb_gain, 0, 2, 0.05, "reverb gain"),
+            "auto_adjust": widgets.Checkbox(value=s.auto_adjust, description="automatic octave and loudness"),
+        }
+        self.player = widgets.Audio(format="wav", autoplay=False, loop=False)
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
+        self.status = widgets.Label()
+        self.filename = widgets.Text(value="transfer.wav", description="save as")
+        self.save_button = widgets.Button(description="save WAV + settings")
+        self.save_dir = save_dir
+        self.save_button.on_click(lambda _: self._save_clicked())
+        self.latency_s, self.renders, self.parts = 0.0, 0, None
+        for name, control in self.sliders.items():
+            gain = name.endswith("_gain")
+            control.observe(lambda change, gain=gain: self.update(remix_only=gain), names="value")
+        controls = widgets.VBox(list(self.sliders.values()))
+        self.widget = widgets.VBox([controls, self.player, self.status,
+                                    widgets.HBox([self.filename, self.save_button]), self.picture])
+        self.update()
+
+    def current_settings(self):
+        from ttlib import transfer
+
+        v = {k: c.value for k, c in self.sliders.items()}
+        return transfer.Settings(auto_adjust=bool(v["auto_adjust"]), quiet_db=v["quiet_db"] or None,
+                                 autotune=v["autotune"], pitch_shift=v["pitch_shift"],
+                                 loudness_shift=v["loudness_shift"], harmonic_gain=v["harmonic_gain"],
+                                 noise_gain=v["noise_gain"], reverb_gain=v["reverb_gain"])
+
+    def update(self, remix_only: bool = False):
+        """Re-render for the sliders' values (what moving one does); returns the new audio."""
+        import time
+
+        from ttlib import transfer
+
+        t0 = time.perf_counter()
+        settings = self.current_settings()
+        if remix_only and self.parts is not None:
+            audio = self.parts.mix(settings.harmonic_gain, settings.noise_gain, settings.reverb_gain)
+            self.result = transfer.Result(audio, self.parts, self.source, self.result.adjusted, settings,
+                                          {"total": 0.0})
+        else:
+            self.result = transfer.transfer(self.source.audio, self.synth, settings, source=self.source)
+            self.parts = self.result.parts
+            self.renders += 1
+        self.player.value = wav_bytes(self.result.audio, normalize=False)
+        self.latency_s = time.perf_counter() - t0
+        summary = self.result.adjusted.summary
+        self.status.value = (f"{'re-mixed' if remix_only else 're-synthesised'} in {1000 * self.latency_s:.0f} ms; "
+                             f"octave shift {summary['octave_shift']:+d}, {100 * summary['playing_fraction']:.0f}% playing")
+        if self.draw and not remix_only:
+            import matplotlib.pyplot as plt
+
+            from ttlib import plots
+
+            fig, axes = plt.subplots(1, 2, figsize=(12, 3))
+            plots.transfer_controls(self.source, self.result.adjusted, self.synth.statistics, axes=axes)
+            self.picture.value = png_bytes(fig)
+        return self.result.audio
+
+    def save(self, path, overwrite: bool = False):
+        """Write the current result as WAV and its settings as JSON beside it."""
+        from ttlib import transfer
+
+        return transfer.save(self.result, path, overwrite=overwrite, model=str(self.synth.loaded.folder))
+
+    def _save_clicked(self):
+        from pathlib import Path
+
+        try:
+            wav, settings = self.save(Path(self.save_dir) / self.filename.value)
+            self.status.value = f"saved {wav} and {settings.name}"
+        except (FileExistsError, OSError, ValueError) as exc:
+            self.status.value = f"not saved: {exc}"
+
+
+def upload_widget():
+    """A file picker for one audio file (wav, flac, ogg, mp3); read it with `uploaded_audio`."""
+    import ipywidgets as widgets
+
+    return widgets.FileUpload(accept=".wav,.flac,.ogg,.oga,.mp3,.aiff,.aif,audio/*", multiple=False,
+                              description="upload audio")
+
+
+def uploaded_audio(upload, sample_rate: int = SAMPLE_RATE):
+    """(audio [n_samples], file name) of the file chosen in `upload_widget()`, or None if none yet.
+
+    Decoded by `ttlib.audio.load` (any rate, stereo mixed down; bad files raise `AudioError`).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from ttlib import audio as audio_lib
+
+    value = upload.value
+    if not value:
+        return None
+    item = value[0] if isinstance(value, (tuple, list)) else next(iter(value.values()))
+    name = Path(item["name"]).name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(bytes(item["content"]))
+        return audio_lib.load(path, sample_rate), name
