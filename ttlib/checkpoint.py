@@ -170,16 +170,16 @@ def check_model_folder(folder) -> ModelFolder:
 def _config_in_checkpoint(prefix: str) -> str | None:
     import tensorflow as tf
 
+    key = "config_json/.ATTRIBUTES/VARIABLE_VALUE"
     try:
         reader = tf.train.load_checkpoint(prefix)
-    except Exception as exc:  # noqa: BLE001 - TensorFlow raises several kinds here
+        if key not in reader.get_variable_to_shape_map():
+            return None
+        value = reader.get_tensor(key)
+    except Exception as exc:  # noqa: BLE001 - TensorFlow raises several kinds here (IndexError for a short file)
         raise ModelError(f"The checkpoint {prefix} cannot be read ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0][:200]}). It is damaged or incomplete: delete it "
+                         f"{(str(exc).splitlines() or [''])[0][:200]}). It is damaged or incomplete: delete it "
                          "(the folder keeps the previous ones) or train again.") from None
-    key = "config_json/.ATTRIBUTES/VARIABLE_VALUE"
-    if key not in reader.get_variable_to_shape_map():
-        return None
-    value = reader.get_tensor(key)
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -242,7 +242,7 @@ def load_model(folder, seconds: float | None = None, checkpoint: str | None = No
     try:
         status = checkpoint_object(model).restore(prefix)
         status.assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as exc:
+    except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
         raise ModelError(f"The checkpoint {prefix} does not fit the configuration in {found.path / CONFIG_FILE} "
                          f"({str(exc).splitlines()[0][:300]}). The files come from different models.") from None
     status.expect_partial()

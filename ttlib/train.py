@@ -21,7 +21,9 @@ import csv
 import json
 import platform
 import random
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,6 +403,12 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
         cfg = found.config
         run_log = ckpt.read_json(out_dir / ckpt.RUN_FILE) if (out_dir / ckpt.RUN_FILE).is_file() else {}
         seed = run_log.get("seed", seed)
+    elif resume and (out_dir / ckpt.MODEL_FILE).is_file() and not (out_dir / ckpt.CHECKPOINT_DIR).is_dir():
+        # a run of ours stopped before its first checkpoint: nothing to continue, start it again
+        cfg = get_config(config if config is not None else ckpt.read_json(out_dir / ckpt.MODEL_FILE)["config_name"])
+        for name in (LOSSES_FILE, VALIDATION_FILE, ckpt.RUN_FILE):
+            (out_dir / name).unlink(missing_ok=True)
+        resume = False
     elif existing is not None or (out_dir.is_dir() and any(out_dir.iterdir())):
         what = f"a trained model (step {ckpt.checkpoint_step(existing)})" if existing else "other files"
         raise ckpt.ModelError(f"{out_dir} already holds {what}. Pass resume=True (--resume) to continue "
@@ -429,7 +437,7 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
     if resume and existing is not None:
         try:
             checkpoint.restore(existing).assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as exc:
+        except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
             raise ckpt.ModelError(f"Cannot resume from {existing}: {str(exc).splitlines()[0][:300]}. The "
                                   "checkpoint is damaged or from another model; delete it to fall back to the "
                                   "previous one, or train into a new folder.") from None
@@ -463,6 +471,19 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
         bar = tqdm(total=steps, initial=start_step, desc=f"training {cfg.name}", unit="step")
     step = start_step
     t0 = time.perf_counter()
+    # Ctrl-C (the notebook's stop button) finishes the current step, then saves and stops;
+    # a second Ctrl-C stops at once.
+    stop_requested = []
+
+    def on_interrupt(signum, frame):
+        if stop_requested:
+            raise KeyboardInterrupt
+        stop_requested.append(True)
+        print("\nStopping after this step (press again to stop at once) ...", flush=True)
+
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGINT, on_interrupt)
 
     def save(step_done: int) -> None:
         manager.save(checkpoint_number=step_done)
@@ -510,16 +531,25 @@ def train(data_dir, out_dir, config: str | ModelConfig = "course", steps: int | 
                 if step % checkpoint_every == 0 or step == steps:
                     save(step)
                     result.step = step
+                if stop_requested and step < steps:
+                    raise KeyboardInterrupt
                 if stop_after_seconds is not None and time.perf_counter() - t0 >= stop_after_seconds and step < steps:
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
         result.interrupted = True
+        applied = int(trainer.step.numpy())
+        if applied > step:              # stopped at once inside a step that TensorFlow had finished
+            with open(losses_file, "a") as log:
+                log.write(f"{applied},nan,{previous_seconds + time.perf_counter() - t0:.2f}\n")
+            step = applied
         if step > result.step:
             save(step)
             result.step = step
         print(f"\nTraining stopped at step {step} of {steps}; checkpoint saved in {out_dir}. "
               f"Continue with resume=True (python -m ttlib train ... --out {out_dir} --resume).")
     finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
         if bar is not None:
             bar.close()
         if writer is not None:
