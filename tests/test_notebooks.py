@@ -115,6 +115,19 @@ EXPECTED = {
                           and r["spectral_loss"] < 0.9 * r["spectral_loss_untrained"]
                           and r["loudness_error_db"] < r["loudness_error_db_untrained"]),
     },
+    "07_timbre_transfer": {
+        "octaves_down": lambda v: v == 1,                          # the whistle goes above CREPE's range ...
+        "above_ceiling_rpa_plain": _within(0.0, 0.3),               # ... where plain CREPE fails ...
+        "above_ceiling_rpa_octave_down": _within(0.85, 1.0),        # ... and an octave down fixes it
+        "source_f0_error_cents_median": _within(0.0, 25.0),
+        "octave_shift": lambda v: v in (-2, -3),                    # whistle register -> trumpet register
+        "adjusted_pitch_in_training_band": _within(0.8, 1.0),
+        "transfer_f0_error_cents_median": _within(0.0, 20.0),      # the output follows the adjusted f0
+        "cli_f0_error_cents_median": _within(0.0, 20.0),
+        "slider_shift_cents": _within(1180.0, 1220.0),             # +12 semitones doubles the output's f0
+        "gain_change_rerendered": lambda v: v is False,            # a gain slider only re-mixes
+        "slider_latency_ms": _within(0.0, 5000.0),                 # measured properly in benchmarks/transfer.py
+    },
 }
 
 
