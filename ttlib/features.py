@@ -65,11 +65,13 @@ def default_cache_dir() -> Path:
 
 
 def loudness_db(audio, sample_rate: int = SAMPLE_RATE, frame_rate: float = 250.0,
-                n_fft: int = LOUDNESS_N_FFT) -> np.ndarray:
+                n_fft: int = LOUDNESS_N_FFT, chunk_s: float = 60.0) -> np.ndarray:
     """A-weighted loudness in dB as ddsp computes it (NumPy path, 'center' padding).
 
     Args:
       audio: mono samples, shape [n_samples].
+      chunk_s: longer audio is measured in chunks of this length with 1 s of context
+        on each side (the same frames, bounded memory).
 
     Returns:
       shape [n_samples // hop + 1], hop = sample_rate / frame_rate.
@@ -77,11 +79,27 @@ def loudness_db(audio, sample_rate: int = SAMPLE_RATE, frame_rate: float = 250.0
     import ddsp
 
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # librosa's A-weighting at 0 Hz: log10(0)
-        out = ddsp.spectral_ops.compute_loudness(audio, sample_rate=sample_rate, frame_rate=int(frame_rate),
-                                                 n_fft=n_fft, use_tf=False, padding="center")
-    return np.asarray(out, dtype=np.float32).reshape(-1)
+
+    def measure(piece):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # librosa's A-weighting at 0 Hz: log10(0)
+            out = ddsp.spectral_ops.compute_loudness(piece, sample_rate=sample_rate, frame_rate=int(frame_rate),
+                                                     n_fft=n_fft, use_tf=False, padding="center")
+        return np.asarray(out, dtype=np.float32).reshape(-1)
+
+    hop = int(round(sample_rate / frame_rate))
+    count = audio.size // hop + 1
+    chunk = int(chunk_s * frame_rate)
+    if count <= chunk + 2 * int(frame_rate):
+        return measure(audio)
+    margin = int(frame_rate)
+    out = np.empty(count, np.float32)
+    for start in range(0, count, chunk):
+        stop = min(count, start + chunk)
+        lo, hi = max(0, start - margin), min(count, stop + margin)
+        piece = measure(audio[lo * hop:min(audio.size, (hi - 1) * hop + 1)])
+        out[start:stop] = piece[start - lo:stop - lo]
+    return out
 
 
 def cache_key(audio, **params) -> str:

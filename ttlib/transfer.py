@@ -79,6 +79,11 @@ def needs_octave_down(audio, sample_rate: int = SAMPLE_RATE) -> bool:
     """Whether a source reaches above CREPE's range (judged by YIN, which has no ceiling, up to 4 kHz)."""
     from ttlib import pitch
 
+    audio = np.asarray(audio, np.float32).reshape(-1)
+    piece = 10 * sample_rate                  # long sources: six 10 s excerpts spread over it
+    if audio.size > 6 * piece:
+        starts = np.linspace(0, audio.size - piece, 6).astype(int)
+        audio = np.concatenate([audio[s:s + piece] for s in starts])
     quick = pitch.track(audio, "yin", sample_rate, frame_rate=50.0, fmin=60.0, fmax=4000.0)
     voiced = quick.f0_hz[quick.voiced]
     return bool(voiced.size >= 5 and np.percentile(voiced, 95) > HIGH_PITCH_HZ)
