@@ -201,3 +201,15 @@ def test_cli_trains_stops_on_ctrl_c_and_resumes_without_losing_steps(dataset, tm
     assert json.loads(scores.stdout[scores.stdout.index("{"):])["step"] == stopped + 2
     missing = _python("evaluate", "--model", str(tmp_path / "none"))
     assert missing.returncode == 1 and "No model folder" in missing.stderr
+
+
+def test_the_optional_timbre_code_z_trains_and_loads(dataset, tmp_path):
+    cfg = models.get_config("tiny").replace(name="tiny-z", z_dims=4)
+    result = _train(dataset, tmp_path / "z", config=cfg, steps=2)
+    assert result.step == 2 and all(np.isfinite(l) for _, l in result.losses)
+    loaded = checkpoint.load_model(tmp_path / "z")
+    assert loaded.config.z_dims == 4 and loaded.model.encoder is not None
+    from ttlib import transfer
+
+    with pytest.raises(transfer.TransferError, match="z_dims"):
+        transfer.Synthesizer(loaded)
