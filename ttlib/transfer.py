@@ -17,6 +17,10 @@ The steps, each a function the notebook, the widgets and `python -m ttlib transf
    gain sliders (`mix`) need no new synthesis.
 
 `transfer(audio, model_dir, settings)` runs all three.
+
+The harmonic part is made by `ttlib.fast_synth` (linear amplitude interpolation), which
+is exactly what `course` and `tiny` models were trained with; a `paper` model (trained
+with ddsp's window interpolation) sounds very slightly smoother in its own call.
 """
 from __future__ import annotations
 
