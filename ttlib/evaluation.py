@@ -43,9 +43,9 @@ def resynthesize(model, batch: dict, chunk: int = 8) -> dict:
     """
     import tensorflow as tf
 
-    from ttlib.train import _noise_generator
+    from ttlib.models import noise_generator
 
-    generator = _noise_generator(model)
+    generator = noise_generator(model)
     state = None if generator is None else generator.state.numpy()
     out = {p: [] for p in PARTS}
     n = batch["f0_hz"].shape[0]
@@ -59,6 +59,21 @@ def resynthesize(model, batch: dict, chunk: int = 8) -> dict:
     if generator is not None:
         generator.reset(state)       # the same call gives the same noise
     return {p: np.concatenate(v).astype(np.float32) for p, v in out.items()}
+
+
+def spectral_loss(audio, synthesized, chunk: int = 8) -> float:
+    """Mean over examples of the paper's multi-scale spectral loss; both [batch, n_samples]."""
+    import tensorflow as tf
+
+    from ttlib import models
+
+    loss_fn = models.spectral_loss()
+    audio, synthesized = np.asarray(audio, np.float32), np.asarray(synthesized, np.float32)
+    total = 0.0
+    for s in range(0, audio.shape[0], chunk):
+        part = audio[s:s + chunk]
+        total += float(loss_fn(tf.convert_to_tensor(part), tf.convert_to_tensor(synthesized[s:s + chunk]))) * part.shape[0]
+    return total / audio.shape[0]
 
 
 def f0_and_loudness_errors(output, f0_hz, f0_confidence, loudness_db, frame_rate: float,
@@ -106,19 +121,13 @@ def evaluate(loaded, examples, max_examples: int | None = 32, f0_method: str = "
       {"spectral_loss", "f0_error_cents_median", "f0_error_cents_mean",
        "loudness_error_db", "output_voiced_fraction", "n_examples", "seconds"}.
     """
-    import tensorflow as tf
-
-    from ttlib import models
     from ttlib.train import validation_batch
 
     start = time.perf_counter()
     n = len(examples) if max_examples is None else min(len(examples), max_examples)
     batch = validation_batch(examples, loaded.seconds, n)
     parts = resynthesize(loaded.model, batch)
-    loss_fn = models.spectral_loss()
-    spectral = float(np.mean([float(loss_fn(tf.convert_to_tensor(batch["audio"][i:i + 1]),
-                                            tf.convert_to_tensor(parts["resynthesis"][i:i + 1])))
-                              for i in range(n)]))
+    spectral = spectral_loss(batch["audio"], parts["resynthesis"])
     frames = batch["f0_hz"].shape[1]
     cents, loud, playing, voiced = [], [], 0, 0
     iterator = range(n)

@@ -179,6 +179,15 @@ def _seeded_noise_class():
     return SeededFilteredNoise
 
 
+def noise_generator(model):
+    """The `tf.random.Generator` of a model's seeded filtered noise, or None."""
+    group = getattr(model, "processor_group", None)
+    for processor in getattr(group, "processors", []) or []:
+        if hasattr(processor, "noise_generator"):
+            return processor.noise_generator
+    return None
+
+
 def build_autoencoder(config: str | ModelConfig = "course", seconds: float | None = None, seed: int = 0):
     """ddsp's f0-and-loudness autoencoder sized by `config`.
 

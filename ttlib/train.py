@@ -238,38 +238,14 @@ def validation_batch(examples: Examples, seconds: float, max_examples: int) -> d
     return {k: np.stack([p[k] for p in parts]).astype(np.float32) for k in parts[0]}
 
 
-def held_out_loss(model, batch: dict, chunk: int = 8) -> float:
+def held_out_loss(model, batch: dict) -> float:
     """The paper's multi-scale spectral loss (`models.EVAL_FFT_SIZES`) of the model's resynthesis of `batch`.
 
-    The noise generator's state is put back afterwards, so measuring does not
-    change the training run.
+    Measuring does not change the training run (see `evaluation.resynthesize`).
     """
-    import tensorflow as tf
+    from ttlib import evaluation
 
-    from ttlib import models
-
-    loss_fn = models.spectral_loss()
-    generator = _noise_generator(model)
-    state = None if generator is None else generator.state.numpy()
-    total, count = 0.0, 0
-    n = batch["audio"].shape[0]
-    for s in range(0, n, chunk):
-        part = {k: tf.convert_to_tensor(v[s:s + chunk]) for k, v in batch.items()}
-        outputs = model(part, training=False)
-        size = part["audio"].shape[0]
-        total += float(loss_fn(part["audio"], outputs["audio_synth"])) * size
-        count += size
-    if generator is not None:
-        generator.reset(state)
-    return total / count
-
-
-def _noise_generator(model):
-    group = getattr(model, "processor_group", None)
-    for processor in getattr(group, "processors", []) or []:
-        if hasattr(processor, "noise_generator"):
-            return processor.noise_generator
-    return None
+    return evaluation.spectral_loss(batch["audio"], evaluation.resynthesize(model, batch)["resynthesis"])
 
 
 # ----------------------------------------------------------------------------- training

@@ -300,9 +300,7 @@ class Synthesizer:
         self.harmonic, self.noise = processors["harmonic"], processors["filtered_noise"]
         self.ir = None
         if "reverb" in processors:
-            ir = np.array(processors["reverb"]._ir.numpy() if hasattr(processors["reverb"], "_ir")
-                          else [v for v in loaded.model.trainable_variables if "reverb" in v.name][0].numpy())
-            ir = ir.reshape(-1).astype(np.float64)
+            ir = np.array(processors["reverb"]._ir.numpy(), np.float64).reshape(-1)   # the learned impulse response
             ir[0] = 0.0                                        # as ddsp's Reverb: the dry path is added separately
             self.ir = ir
         self._decode = None
