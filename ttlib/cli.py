@@ -9,6 +9,7 @@ Commands:
   train        train a DDSP autoencoder on a dataset into a model folder (stop with Ctrl-C, --resume later)
   evaluate     the DDSP paper's measures of a trained model on held-out data
   transfer     play an audio file (a whistle, a voice) with a trained model, into a WAV
+  experiment   the learned-encoder experiment of notebook 08: one row, every row, or the table
 """
 from __future__ import annotations
 
@@ -210,6 +211,64 @@ def _transfer(args) -> int:
     return 0
 
 
+def _experiment_root(args) -> str:
+    from ttlib import experiment
+
+    return args.root or (experiment.DEFAULT_ROOT + ("-fast" if args.fast else ""))
+
+
+def _experiment_run(args) -> int:
+    import json
+
+    from ttlib import experiment
+
+    root = _experiment_root(args)
+    try:
+        if args.all_rows:
+            if args.fix or args.baseline or args.harmonic_only or args.fine_tune_encoder:
+                raise experiment.ExperimentError("--all-rows runs the table's rows; give no other row options.")
+            configs = [experiment.row_config_by_name(name, fast=args.fast, whistle_steps=args.whistle_steps,
+                                                     trumpet_steps=args.trumpet_steps) for name in experiment.ROWS]
+        else:
+            configs = [experiment.row_config(args.fix, harmonic_only=args.harmonic_only, baseline=args.baseline,
+                                             fine_tune=args.fine_tune_encoder, whistle_steps=args.whistle_steps,
+                                             trumpet_steps=args.trumpet_steps, fast=args.fast)]
+        trumpet_dir, whistle_dir = experiment.datasets(args.fast)
+        for cfg in configs:
+            out = f"{root}/{cfg.name}"
+            print(f"{cfg.name}: {experiment.row_command(cfg, args.seed, args.fast)} -> {out}", flush=True)
+            metrics = experiment.run(cfg, out, trumpet_dir, whistle_dir, seed=args.seed, n_eval=args.n_eval,
+                                     overwrite=args.overwrite, progress=not args.quiet)
+            summary = {kind: {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics[kind].items()}
+                       for kind in ("transfer", "resynthesis")}
+            print(json.dumps({"train_seconds": metrics["train_seconds"], **summary}, indent=1), flush=True)
+    except (experiment.ExperimentError, FileNotFoundError, FloatingPointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted: the unfinished run stays in its .partial folder and starts again next time.",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def _experiment_table(args) -> int:
+    import pandas as pd
+
+    from ttlib import experiment
+
+    root = _experiment_root(args)
+    table = experiment.results_table(root)
+    if table.empty:
+        print(f"No finished runs under {root}; run `python -m ttlib experiment learned-encoder --all-rows"
+              f"{' --fast' if args.fast else ''}`.", file=sys.stderr)
+        return 1
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.precision", 2):
+        print(table.drop(columns="command"))
+    print("\nRerun a row with the command in " + f"{root}/<row>/run.json, e.g.\n  " + table["command"].iloc[0])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ttlib", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"ttlib {ttlib.__version__}")
@@ -297,6 +356,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=_transfer)
+
+    exp = commands.add_parser("experiment", help="notebook 08's learned-encoder experiment").add_subparsers(
+        dest="experiment_command", metavar="ACTION")
+    exp.required = True
+    p = exp.add_parser("learned-encoder", help="train and measure one row of the table (or --all-rows)")
+    p.add_argument("--fix", action="append", default=[], metavar="FIX",
+                   choices=["loudness-skip", "silence-penalty", "larger-encoder", "log-mel", "all"],
+                   help="switch on a fix (repeat for several): loudness-skip, silence-penalty, larger-encoder, "
+                        "log-mel, or all")
+    p.add_argument("--harmonic-only", action="store_true", help="the harmonic oscillator alone (no filtered noise)")
+    p.add_argument("--baseline", action="store_true", help="the DDSP baseline: f0 and loudness conditioning")
+    p.add_argument("--fine-tune-encoder", action="store_true",
+                   help="fine-tune CREPE's convolutions while training on whistling (slow: ~10x a step)")
+    p.add_argument("--all-rows", action="store_true", help="run every row of notebook 08's table, in order")
+    p.add_argument("--whistle-steps", type=int, default=None, help="steps of stage 1 (default 60; fast 6)")
+    p.add_argument("--trumpet-steps", type=int, default=None, help="steps of stage 2 (default 160; fast 6)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, noise and data order (default 0)")
+    p.add_argument("--n-eval", type=int, default=16, help="held-out clips for each measure (default 16)")
+    p.add_argument("--fast", action="store_true", help="the quick setting of the tests (small model, 1 s clips)")
+    p.add_argument("--root", default=None,
+                   help="folder of the runs (default data/generated/experiments/learned-encoder[-fast])")
+    p.add_argument("--overwrite", action="store_true", help="replace a finished run of other settings")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=_experiment_run)
+    p = exp.add_parser("table", help="print the results table from the finished runs")
+    p.add_argument("--root", default=None, help="folder of the runs")
+    p.add_argument("--fast", action="store_true", help="the fast runs' folder")
+    p.set_defaults(run=_experiment_table)
 
     p = data.add_parser("info", help="summarise a dataset folder")
     p.add_argument("dataset")
