@@ -6,9 +6,10 @@ EXPECTED below says which figures each notebook must record and their tolerances
 """
 import json
 
+import numpy as np
 import pytest
 
-from ttlib import course
+from ttlib import course, experiment
 
 NOTEBOOKS = course.notebooks()
 
@@ -127,6 +128,21 @@ EXPECTED = {
         "slider_shift_cents": _within(1180.0, 1220.0),             # +12 semitones doubles the output's f0
         "gain_change_rerendered": lambda v: v is False,            # a gain slider only re-mixes
         "slider_latency_ms": _within(0.0, 5000.0),                 # measured properly in benchmarks/transfer.py
+    },
+    "08_experiment_learned_encoder": {
+        "encoder_by_hand_vs_library": _within(0.0, 1e-3),          # the encoder's input derived by hand
+        "features_pitch_rpa": _within(0.8, 1.0),                    # CREPE's features hold the pitch ...
+        "encoder_level_invariance": _within(0.0, 1e-3),            # ... and not the level
+        "rows": lambda v: v == list(experiment.ROWS),               # every row of the table was run
+        "table": lambda v: all(np.isfinite(x) for row in v.values() for k, x in row.items()
+                               if "spectral" in k or "loudness" in k or "silent" in k),
+        # even a few steps show it: given f0, the baseline's pitch is right; guessing it, the published
+        # model's oscillator is far off (f0 errors are None where the output has no pitch at all)
+        WHOLE: lambda r: r["table"]["ddsp-baseline"]["resynth f0 (cents)"] < 50.0
+        and r["table"]["ddsp-baseline"]["transfer oscillator f0 (cents)"] < 50.0
+        < r["table"]["published"]["transfer oscillator f0 (cents)"],
+        "verdicts": lambda v: set(v) == set(experiment.ROWS) - {"published", "published-harmonic"},
+        "your_run": lambda v: v == "published",
     },
 }
 

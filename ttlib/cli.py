@@ -370,8 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fine-tune-encoder", action="store_true",
                    help="fine-tune CREPE's convolutions while training on whistling (slow: ~10x a step)")
     p.add_argument("--all-rows", action="store_true", help="run every row of notebook 08's table, in order")
-    p.add_argument("--whistle-steps", type=int, default=None, help="steps of stage 1 (default 60; fast 6)")
-    p.add_argument("--trumpet-steps", type=int, default=None, help="steps of stage 2 (default 160; fast 6)")
+    p.add_argument("--whistle-steps", type=int, default=None, help="steps of stage 1 (default 100; fast 6)")
+    p.add_argument("--trumpet-steps", type=int, default=None, help="steps of stage 2 (default 300; fast 6)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, noise and data order (default 0)")
     p.add_argument("--n-eval", type=int, default=16, help="held-out clips for each measure (default 16)")
     p.add_argument("--fast", action="store_true", help="the quick setting of the tests (small model, 1 s clips)")

@@ -101,8 +101,8 @@ class ExperimentConfig:
     silence_weight: float = 0.0
     loss: str = "spectral"
     f0_range_midi: tuple = (36.0, 108.0)
-    whistle_steps: int = 60
-    trumpet_steps: int = 160
+    whistle_steps: int = 100
+    trumpet_steps: int = 300
     example_seconds: float = 4.0
     batch_size: int = 16
     frame_rate: int = 50
@@ -657,12 +657,25 @@ class TransferSet:
         return int(self.audio.shape[0])
 
 
+_TRANSFER_SETS: dict = {}
+
+
 def transfer_set(whistle_dir, trumpet_statistics: dict, seconds: float, frame_rate: int = 50,
                  max_clips: int | None = 16) -> TransferSet:
     """Cut the held-out (validation) recordings of a built-in whistle dataset into clips.
 
-    The recordings must be built-in ones (their scores give the exact f0 and the trumpet target).
+    The recordings must be built-in ones (their scores give the exact f0 and the trumpet
+    target). Kept in memory for the process: every row of the table gets the same set.
     """
+    key = (str(Path(whistle_dir).resolve()), json.dumps(trumpet_statistics, sort_keys=True)[:4096],
+           float(seconds), int(frame_rate), max_clips)
+    if key not in _TRANSFER_SETS:
+        _TRANSFER_SETS.clear()
+        _TRANSFER_SETS[key] = _transfer_set(whistle_dir, trumpet_statistics, seconds, frame_rate, max_clips)
+    return _TRANSFER_SETS[key]
+
+
+def _transfer_set(whistle_dir, trumpet_statistics, seconds, frame_rate, max_clips) -> TransferSet:
     from ttlib import builtin, features, transfer
 
     from ttlib import data
@@ -710,6 +723,15 @@ def transfer_set(whistle_dir, trumpet_statistics: dict, seconds: float, frame_ra
 
 
 # ----------------------------------------------------------------------------- measures
+def oscillator_f0_error(oscillator_f0_hz, reference_f0_hz, playing) -> float:
+    """Median |cents| between the f0 a model gave its oscillator and the reference, where the source plays."""
+    n = min(oscillator_f0_hz.shape[1], reference_f0_hz.shape[1])
+    on = playing[:, :n] & (reference_f0_hz[:, :n] > 0) & (oscillator_f0_hz[:, :n] > 0)
+    if not on.any():
+        return float("nan")
+    return float(np.median(np.abs(1200.0 * np.log2(oscillator_f0_hz[:, :n][on] / reference_f0_hz[:, :n][on]))))
+
+
 def output_measures(outputs, reference_f0_hz, playing, loudness_reference_db, frame_rate: int,
                     f0_method: str = "crepe-tiny") -> dict:
     """f0 error, loudness error and silent share of some outputs against references.
@@ -767,7 +789,8 @@ class Runner:
         seconds = audio.shape[1] / SAMPLE_RATE
         loaded = checkpoint.load_model(self.model_dir, seconds=seconds)
         parts = evaluation.resynthesize(loaded.model, {"audio": audio, "f0_hz": f0_hz, "loudness_db": loudness_db})
-        return {"audio": parts["resynthesis"], "harmonic": parts["harmonic"], "noise": parts["noise"]}
+        return {"audio": parts["resynthesis"], "harmonic": parts["harmonic"], "noise": parts["noise"],
+                "f0_hz": np.asarray(f0_hz, np.float32)}
 
     def transfer(self, tset: TransferSet) -> dict:
         """Whistle clips played by the model: {"audio", "harmonic", "noise"} [n, n_samples].
@@ -857,6 +880,7 @@ def evaluate_run(runner: Runner, trumpet_held_out, tset: TransferSet, f0_method:
     playing = (conf >= evaluation.VOICED_CONFIDENCE) & (ld > evaluation.PLAYING_DB)
     resynthesis = {"spectral_loss": evaluation.spectral_loss(audio, resynth["audio"]),
                    **output_measures(resynth["audio"], f0, playing, ld, runner.cfg.frame_rate, f0_method),
+                   "oscillator_f0_error_cents_median": oscillator_f0_error(resynth["f0_hz"], f0, playing),
                    "clips": int(audio.shape[0])}
     moved = tset.f0_hz * 2.0 ** tset.octave_shift
     out = runner.transfer(tset)
@@ -864,6 +888,7 @@ def evaluate_run(runner: Runner, trumpet_held_out, tset: TransferSet, f0_method:
     transfer_metrics = {"spectral_loss": evaluation.spectral_loss(tset.target, out["audio"]),
                         **output_measures(out["audio"], moved, whistle_playing, tset.target_loudness_db,
                                           tset.frame_rate, f0_method),
+                        "oscillator_f0_error_cents_median": oscillator_f0_error(out["f0_hz"], moved, whistle_playing),
                         "clips": len(tset), "octave_shift": tset.octave_shift}
     return {"resynthesis": resynthesis, "transfer": transfer_metrics,
             "seconds": round(time.perf_counter() - start, 2),
@@ -993,6 +1018,8 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
     run_log = {**identity, "name": cfg.name, "command": command, "versions": train.versions(),
                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "wall_seconds": round(time.perf_counter() - started, 1),
                "transfer_clips": tset.names, "python": sys.version.split()[0]}
+    metrics = _json_safe(metrics)
+    checkpoint.write_json(partial / "statistics.json", trumpet_stats)     # what transfer maps loudness onto
     checkpoint.write_json(partial / "run.json", run_log)
     checkpoint.write_json(partial / "metrics.json", metrics)
     if out_dir.exists():
@@ -1000,6 +1027,19 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
     os.replace(partial, out_dir)
     tf.keras.backend.clear_session()
     return metrics
+
+
+def _json_safe(value):
+    """NaN (a measure with nothing to measure, e.g. f0 of an output without pitch) -> None (JSON null)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def load_row(out_dir) -> tuple[ExperimentConfig, dict, dict]:
@@ -1024,7 +1064,7 @@ def load_model_of_row(out_dir):
         return Runner(cfg, model_dir=out_dir / "model",
                       statistics=checkpoint.read_json(out_dir / "model" / checkpoint.STATISTICS_FILE))
     model = build_model(cfg, seed=log["seed"])
-    runner = Runner(cfg, model=model)
+    runner = Runner(cfg, model=model, statistics=checkpoint.read_json(out_dir / "statistics.json"))
     dummy = np.zeros((1, cfg.n_samples), np.float32)
     model(runner._inputs(dummy, np.full((1, cfg.n_frames), -40.0, np.float32) if cfg.loudness_skip else None))
     status = model.load_weights(str(out_dir / "weights" / "model"))
@@ -1037,6 +1077,9 @@ def results_table(root, rows=ROWS):
     """The results table (a pandas DataFrame) read from the runs' metrics.json under `root`."""
     import pandas as pd
 
+    def num(value):
+        return float("nan") if value is None else float(value)
+
     records = []
     for name in rows:
         folder = Path(root) / name
@@ -1045,14 +1088,17 @@ def results_table(root, rows=ROWS):
         cfg, log, m = load_row(folder)
         records.append({
             "row": name,
-            "transfer spectral": m["transfer"]["spectral_loss"],
-            "transfer f0 (cents)": m["transfer"]["f0_error_cents_median"],
-            "transfer loudness (dB)": m["transfer"]["loudness_error_db"],
-            "transfer silent share": m["transfer"]["silent_where_playing"],
-            "resynth spectral": m["resynthesis"]["spectral_loss"],
-            "resynth f0 (cents)": m["resynthesis"]["f0_error_cents_median"],
-            "resynth loudness (dB)": m["resynthesis"]["loudness_error_db"],
-            "resynth silent share": m["resynthesis"]["silent_where_playing"],
+            "transfer spectral": num(m["transfer"]["spectral_loss"]),
+            "transfer f0 (cents)": num(m["transfer"]["f0_error_cents_median"]),
+            "transfer pitched share": num(m["transfer"]["output_voiced_fraction"]),
+            "transfer oscillator f0 (cents)": num(m["transfer"]["oscillator_f0_error_cents_median"]),
+            "transfer loudness (dB)": num(m["transfer"]["loudness_error_db"]),
+            "transfer silent share": num(m["transfer"]["silent_where_playing"]),
+            "resynth spectral": num(m["resynthesis"]["spectral_loss"]),
+            "resynth f0 (cents)": num(m["resynthesis"]["f0_error_cents_median"]),
+            "resynth pitched share": num(m["resynthesis"]["output_voiced_fraction"]),
+            "resynth loudness (dB)": num(m["resynthesis"]["loudness_error_db"]),
+            "resynth silent share": num(m["resynthesis"]["silent_where_playing"]),
             "train (min)": m["train_seconds"] / 60.0,
             "command": log["command"],
         })

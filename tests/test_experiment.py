@@ -1,0 +1,140 @@
+"""The learned-encoder experiment (notebook 08): configurations, encoder, losses, a whole run, the CLI."""
+import json
+
+import numpy as np
+import pytest
+
+import ttlib
+from ttlib import experiment
+
+
+def test_rows_and_commands_round_trip():
+    for name in experiment.ROWS:
+        cfg = experiment.row_config_by_name(name)
+        assert cfg.name == name
+        command = experiment.row_command(cfg)
+        from ttlib import cli
+
+        args = cli.build_parser().parse_args(command.split()[3:])
+        again = experiment.row_config(args.fix, harmonic_only=args.harmonic_only, baseline=args.baseline,
+                                      fine_tune=args.fine_tune_encoder, whistle_steps=args.whistle_steps,
+                                      trumpet_steps=args.trumpet_steps)
+        assert again == cfg, command
+    cfg = experiment.row_config(["all"])
+    assert cfg.name == "all-fixes" and cfg.loudness_skip and cfg.silence_weight > 0
+    assert cfg.encoder_capacity == "small" and cfg.loss == "log-mel"
+    assert experiment.ExperimentConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(experiment.ExperimentError, match="Unknown fix"):
+        experiment.row_config(["louder"])
+    with pytest.raises(experiment.ExperimentError, match="baseline takes no fixes"):
+        experiment.row_config(["log-mel"], baseline=True)
+    with pytest.raises(experiment.ExperimentError, match="Unknown row"):
+        experiment.row_config_by_name("nope")
+    with pytest.raises(experiment.ExperimentError, match="loss"):
+        experiment.ExperimentConfig(loss="l2").validate()
+
+
+def test_encoder_features_ignore_level_and_match_crepe_by_hand():
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    loud = experiment.encoder_features(tone[None], "tiny", 50)
+    quiet = experiment.encoder_features(0.001 * tone[None], "tiny", 50)
+    assert loud.shape == (1, 50, 256)
+    assert np.abs(loud - quiet).max() <= 1e-3 * np.abs(loud).max()     # CREPE normalises every window
+    # CREPE's own classifier reads 440 Hz from the same features
+    import crepe.core
+
+    activation = crepe.core.build_and_load_model("tiny").get_layer("classifier")(loud[0, 5:-5]).numpy()
+    from ttlib import pitch
+
+    f0 = pitch.crepe_bin_hz()[activation.argmax(axis=1)]
+    assert np.all(np.abs(1200 * np.log2(f0 / 440.0)) < 30)
+
+
+def test_fine_tuning_does_not_touch_the_pitch_tracker():
+    import crepe.core
+
+    copy = experiment.crepe_convolutions("tiny")
+    original = crepe.core.build_and_load_model("tiny").get_layer("conv1").get_weights()[0].copy()
+    copy.get_layer("conv1").kernel.assign_add(np.ones_like(original))
+    assert np.array_equal(crepe.core.build_and_load_model("tiny").get_layer("conv1").get_weights()[0], original)
+
+
+def test_silence_penalty_and_mel_loss():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    target = tf.constant(0.3 * rng.standard_normal((2, 16000)), tf.float32)
+    assert float(experiment.silence_loss(target, target, 320)) == 0.0
+    silent = float(experiment.silence_loss(target, target * 0.0, 320))
+    quieter = float(experiment.silence_loss(target, target * 0.1, 320))      # 20 dB down: (20 - 6) / 10
+    assert silent > 5.0 and quieter == pytest.approx(1.4, abs=0.05)
+    mel = experiment.mel_loss((1024, 256, 64))
+    assert float(mel(target, target)) == pytest.approx(0.0, abs=1e-6)
+    assert float(mel(target, target * 0.5)) > float(mel(target, target * 0.9)) > 0
+
+
+@pytest.fixture(scope="module")
+def fast_data(tmp_path_factory):
+    return experiment.datasets(fast=True)
+
+
+def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
+    trumpet_dir, whistle_dir = fast_data
+    cfg = experiment.row_config(["loudness-skip"], fast=True, whistle_steps=3, trumpet_steps=3)
+    out = tmp_path / cfg.name
+    metrics = experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+    for kind in ("resynthesis", "transfer"):
+        for key in ("spectral_loss", "loudness_error_db", "silent_where_playing"):
+            assert np.isfinite(metrics[kind][key]), (kind, key)
+    log = json.loads((out / "run.json").read_text())
+    assert log["command"].startswith("python -m ttlib experiment learned-encoder --fix loudness-skip")
+    rows = (out / "losses.csv").read_text().splitlines()
+    assert rows[0].startswith("stage,step,loss") and len(rows) == 1 + 3 + 3
+    assert not out.with_name(out.name + ".partial").exists()
+    # the same call reads the run back without training
+    again = experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+    assert again == metrics
+    # the saved weights give the same transfer
+    runner = experiment.load_model_of_row(out)
+    tset = experiment.transfer_set(whistle_dir, json.loads((trumpet_dir / "statistics.json").read_text()),
+                                   cfg.example_seconds, cfg.frame_rate, max_clips=2)
+    from ttlib import evaluation
+
+    assert evaluation.spectral_loss(tset.target, runner.transfer(tset)["audio"]) == pytest.approx(
+        metrics["transfer"]["spectral_loss"], rel=1e-4)
+    # another configuration into the same folder is refused, nothing overwritten
+    with pytest.raises(experiment.ExperimentError, match="another configuration"):
+        experiment.run(cfg.replace(z_dims=4), out, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+
+
+def test_an_interrupted_run_starts_again(fast_data, tmp_path, capsys):
+    trumpet_dir, whistle_dir = fast_data
+    cfg = experiment.row_config(fast=True, whistle_steps=2, trumpet_steps=2)
+    out = tmp_path / cfg.name
+    partial = tmp_path / (cfg.name + ".partial")
+    partial.mkdir()
+    (partial / "losses.csv").write_text("half written")
+    experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=True)
+    assert "interrupted run" in capsys.readouterr().out
+    assert (out / "metrics.json").is_file() and not partial.exists()
+
+
+def test_cli_runs_the_baseline_and_prints_the_table(fast_data, tmp_path, capsys):
+    from ttlib import cli
+
+    root = str(tmp_path / "runs")
+    assert cli.main(["experiment", "learned-encoder", "--baseline", "--fast", "--trumpet-steps", "3",
+                     "--n-eval", "2", "--root", root, "--quiet"]) == 0
+    assert (tmp_path / "runs" / "ddsp-baseline" / "model" / "model.json").is_file()
+    assert cli.main(["experiment", "table", "--root", root]) == 0
+    out = capsys.readouterr().out
+    assert "ddsp-baseline" in out and "--baseline --trumpet-steps 3 --fast" in out
+    assert cli.main(["experiment", "learned-encoder", "--baseline", "--fix", "log-mel", "--root", root]) == 1
+    assert "baseline takes no fixes" in capsys.readouterr().err
+    assert cli.main(["experiment", "table", "--root", str(tmp_path / "empty")]) == 1
