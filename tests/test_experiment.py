@@ -113,6 +113,21 @@ def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
     assert json.loads((out / "metrics.json").read_text()) == metrics
 
 
+def test_same_seed_same_numbers_and_damaged_weights(fast_data, tmp_path):
+    trumpet_dir, whistle_dir = fast_data
+    cfg = experiment.row_config(fast=True, whistle_steps=3, trumpet_steps=3)
+    runs = []
+    for name in ("a", "b"):
+        experiment.run(cfg, tmp_path / name, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+        lines = (tmp_path / name / "losses.csv").read_text().splitlines()
+        runs.append([line.rsplit(",", 1)[0] for line in lines])          # without the elapsed seconds
+    assert runs[0] == runs[1]
+    for f in (tmp_path / "a" / "weights").glob("*.data-*"):
+        f.write_bytes(f.read_bytes()[:100])
+    with pytest.raises(experiment.ExperimentError, match="cannot be loaded"):
+        experiment.load_model_of_row(tmp_path / "a")
+
+
 def test_an_interrupted_run_starts_again(fast_data, tmp_path, capsys):
     trumpet_dir, whistle_dir = fast_data
     cfg = experiment.row_config(fast=True, whistle_steps=2, trumpet_steps=2)

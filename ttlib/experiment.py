@@ -1067,8 +1067,14 @@ def load_model_of_row(out_dir):
     runner = Runner(cfg, model=model, statistics=checkpoint.read_json(out_dir / "statistics.json"))
     dummy = np.zeros((1, cfg.n_samples), np.float32)
     model(runner._inputs(dummy, np.full((1, cfg.n_frames), -40.0, np.float32) if cfg.loudness_skip else None))
-    status = model.load_weights(str(out_dir / "weights" / "model"))
-    status.assert_existing_objects_matched()
+    import tensorflow as tf
+
+    try:
+        model.load_weights(str(out_dir / "weights" / "model")).assert_existing_objects_matched()
+    except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
+        raise ExperimentError(f"The weights in {out_dir / 'weights'} cannot be loaded into the model of its "
+                              f"run.json ({str(exc).splitlines()[0][:200]}): they are damaged or from another run. "
+                              "Run the row again with --overwrite.") from None
     del data
     return runner
 
