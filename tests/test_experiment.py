@@ -98,7 +98,19 @@ def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
     assert not out.with_name(out.name + ".partial").exists()
     # the same call reads the run back without training
     again = experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=False)
-    assert again == metrics
+    assert again == metrics and metrics["metrics_version"] == experiment.METRICS_VERSION
+    # a run measured by an older ttlib is measured again from its weights, not retrained
+    old = dict(metrics, metrics_version=1)
+    del old["transfer"]["f0_error_any_octave_cents_median"]
+    (out / "metrics.json").write_text(json.dumps(old))
+    losses_before = (out / "losses.csv").read_text()
+    again = experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=True)
+    assert "measuring again" in capsys.readouterr().out
+    assert again["metrics_version"] == experiment.METRICS_VERSION
+    assert again["transfer"]["spectral_loss"] == pytest.approx(metrics["transfer"]["spectral_loss"], rel=1e-4)
+    assert "f0_error_any_octave_cents_median" in again["transfer"]
+    assert (out / "losses.csv").read_text() == losses_before
+    metrics = again
     # the saved weights give the same transfer
     runner = experiment.load_model_of_row(out)
     tset = experiment.transfer_set(whistle_dir, json.loads((trumpet_dir / "statistics.json").read_text()),

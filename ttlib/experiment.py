@@ -58,6 +58,9 @@ ROWS = ("published-harmonic", "published", "loudness-skip", "silence-penalty", "
 DEFAULT_ROOT = "data/generated/experiments/learned-encoder"
 FRAME_LENGTH = 1024
 """CREPE's window (samples at 16 kHz)."""
+METRICS_VERSION = 2
+"""Bump when `evaluate_run` measures something new: finished runs are measured again from
+their saved weights (not retrained) the next time they are asked for."""
 SILENT_DB = -70.0
 """An output frame quieter than this (ddsp's A-weighted loudness, dB) is silent; the
 same level below which an input frame does not count as playing (`evaluation.PLAYING_DB`)."""
@@ -744,7 +747,8 @@ def output_measures(outputs, reference_f0_hz, playing, loudness_reference_db, fr
 
     Returns:
       {"f0_error_cents_median", "f0_error_cents_mean" (on frames where the source plays
-       and the output has a pitch), "loudness_error_db" (mean absolute, where the source
+       and the output has a pitch), "f0_error_any_octave_cents_median" (the same with
+       whole octaves forgiven: does the output follow the tune in some register?), "loudness_error_db" (mean absolute, where the source
        plays), "silent_where_playing" (share of playing frames where the output is
        quieter than `SILENT_DB`), "output_voiced_fraction"}.
     """
@@ -764,8 +768,10 @@ def output_measures(outputs, reference_f0_hz, playing, loudness_reference_db, fr
         total += int(on.sum())
     cents = np.concatenate(cents) if cents else np.zeros(0)
     loud = np.concatenate(loud) if loud else np.zeros(0)
+    folded = np.abs((cents + 600.0) % 1200.0 - 600.0)          # the tune in any octave
     nan = float("nan")
     return {"f0_error_cents_median": float(np.median(cents)) if cents.size else nan,
+            "f0_error_any_octave_cents_median": float(np.median(folded)) if folded.size else nan,
             "f0_error_cents_mean": float(np.mean(cents)) if cents.size else nan,
             "loudness_error_db": float(np.mean(loud)) if loud.size else nan,
             "silent_where_playing": silent / total if total else nan,
@@ -934,7 +940,7 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
     """
     import tensorflow as tf
 
-    from ttlib import audio as audio_io, checkpoint, data, models, train
+    from ttlib import checkpoint, data, models, train
 
     cfg.validate()
     out_dir = Path(out_dir)
@@ -944,7 +950,15 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
     if (out_dir / "metrics.json").is_file():
         previous = checkpoint.read_json(out_dir / "run.json")
         if {k: previous.get(k) for k in identity} == identity:
-            return checkpoint.read_json(out_dir / "metrics.json")
+            metrics = checkpoint.read_json(out_dir / "metrics.json")
+            if metrics.get("metrics_version") != METRICS_VERSION:
+                if progress:
+                    print(f"{out_dir}: measured by an older ttlib; measuring again from its saved weights.")
+                measured = _measure(load_model_of_row(out_dir), cfg, trumpet_dir, whistle_dir, n_eval, out_dir)
+                metrics.update(measured, metrics_version=METRICS_VERSION)
+                metrics = _json_safe(metrics)
+                checkpoint.write_json(out_dir / "metrics.json", metrics)
+            return metrics
         if not overwrite:
             raise ExperimentError(f"{out_dir} holds a run of another configuration, seed or data; pass "
                                   "--overwrite (overwrite=True) to replace it, or choose another --root.")
@@ -1000,24 +1014,14 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
         writer.writerow(["stage", "step", "loss", "reconstruction", "silence", "elapsed_s"])
         writer.writerows(log_rows)
 
-    held_out = at_frame_rate(train.load_examples(trumpet_dir, "validation"), cfg.frame_rate)
-    pick = np.linspace(0, len(held_out) - 1, min(n_eval, len(held_out))).round().astype(int)
-    held_out = dataclasses.replace(held_out, audio=held_out.audio[pick], f0_hz=held_out.f0_hz[pick],
-                                   f0_confidence=held_out.f0_confidence[pick], loudness_db=held_out.loudness_db[pick],
-                                   recording_id=[held_out.recording_id[i] for i in pick], f0_hz_truth=None)
-    tset = transfer_set(whistle_dir, trumpet_stats, cfg.example_seconds, cfg.frame_rate, max_clips=n_eval)
-    measured = evaluate_run(runner, held_out, tset)
-    for kind in ("resynthesis", "transfer"):
-        for part in ("audio", "harmonic"):
-            audio_io.save_wav(partial / f"{kind}_{part}_0.wav", measured["examples"][kind][part][0], overwrite=True)
+    measured = _measure(runner, cfg, trumpet_dir, whistle_dir, n_eval, partial)
     training_seconds = sum(stages.values())
-    metrics = {"name": cfg.name, "resynthesis": measured["resynthesis"], "transfer": measured["transfer"],
-               "train_seconds": round(training_seconds, 1), "stage_seconds": stages,
-               "evaluation_seconds": measured["seconds"], "parameters": parameters,
+    metrics = {"name": cfg.name, **measured, "metrics_version": METRICS_VERSION,
+               "train_seconds": round(training_seconds, 1), "stage_seconds": stages, "parameters": parameters,
                "final_train_loss": float(np.mean([r[2] for r in log_rows[-20:]])) if log_rows else None}
     run_log = {**identity, "name": cfg.name, "command": command, "versions": train.versions(),
                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "wall_seconds": round(time.perf_counter() - started, 1),
-               "transfer_clips": tset.names, "python": sys.version.split()[0]}
+               "transfer_clips": measured["transfer_clips"], "python": sys.version.split()[0]}
     metrics = _json_safe(metrics)
     checkpoint.write_json(partial / "statistics.json", trumpet_stats)     # what transfer maps loudness onto
     checkpoint.write_json(partial / "run.json", run_log)
@@ -1027,6 +1031,26 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
     os.replace(partial, out_dir)
     tf.keras.backend.clear_session()
     return metrics
+
+
+def _measure(runner: Runner, cfg: ExperimentConfig, trumpet_dir, whistle_dir, n_eval: int, folder) -> dict:
+    """`evaluate_run` on the held-out data of the experiment; writes the first clips' WAVs into `folder`."""
+    from ttlib import audio as audio_io, data, train
+
+    held_out = at_frame_rate(train.load_examples(trumpet_dir, "validation"), cfg.frame_rate)
+    pick = np.linspace(0, len(held_out) - 1, min(n_eval, len(held_out))).round().astype(int)
+    held_out = dataclasses.replace(held_out, audio=held_out.audio[pick], f0_hz=held_out.f0_hz[pick],
+                                   f0_confidence=held_out.f0_confidence[pick], loudness_db=held_out.loudness_db[pick],
+                                   recording_id=[held_out.recording_id[i] for i in pick], f0_hz_truth=None)
+    tset = transfer_set(whistle_dir, data.read_statistics(trumpet_dir), cfg.example_seconds, cfg.frame_rate,
+                        max_clips=n_eval)
+    measured = evaluate_run(runner, held_out, tset)
+    for kind in ("resynthesis", "transfer"):
+        for part in ("audio", "harmonic"):
+            audio_io.save_wav(Path(folder) / f"{kind}_{part}_0.wav", measured["examples"][kind][part][0],
+                              overwrite=True)
+    return {"resynthesis": measured["resynthesis"], "transfer": measured["transfer"],
+            "evaluation_seconds": measured["seconds"], "transfer_clips": tset.names}
 
 
 def _json_safe(value):
@@ -1096,12 +1120,14 @@ def results_table(root, rows=ROWS):
             "row": name,
             "transfer spectral": num(m["transfer"]["spectral_loss"]),
             "transfer f0 (cents)": num(m["transfer"]["f0_error_cents_median"]),
+            "transfer f0 any octave (cents)": num(m["transfer"].get("f0_error_any_octave_cents_median")),
             "transfer pitched share": num(m["transfer"]["output_voiced_fraction"]),
             "transfer oscillator f0 (cents)": num(m["transfer"]["oscillator_f0_error_cents_median"]),
             "transfer loudness (dB)": num(m["transfer"]["loudness_error_db"]),
             "transfer silent share": num(m["transfer"]["silent_where_playing"]),
             "resynth spectral": num(m["resynthesis"]["spectral_loss"]),
             "resynth f0 (cents)": num(m["resynthesis"]["f0_error_cents_median"]),
+            "resynth f0 any octave (cents)": num(m["resynthesis"].get("f0_error_any_octave_cents_median")),
             "resynth pitched share": num(m["resynthesis"]["output_voiced_fraction"]),
             "resynth loudness (dB)": num(m["resynthesis"]["loudness_error_db"]),
             "resynth silent share": num(m["resynthesis"]["silent_where_playing"]),
