@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--harmonic-only", action="store_true", help="the harmonic oscillator alone (no filtered noise)")
     p.add_argument("--baseline", action="store_true", help="the DDSP baseline: f0 and loudness conditioning")
     p.add_argument("--fine-tune-encoder", action="store_true",
-                   help="fine-tune CREPE's convolutions while training on whistling (slow: ~10x a step)")
+                   help="fine-tune CREPE's convolutions while training on whistling (slow: ~18x a step)")
     p.add_argument("--all-rows", action="store_true", help="run every row of notebook 08's table, in order")
     p.add_argument("--whistle-steps", type=int, default=None, help="steps of stage 1 (default 100; fast 6)")
     p.add_argument("--trumpet-steps", type=int, default=None, help="steps of stage 2 (default 300; fast 6)")
