@@ -236,9 +236,10 @@ def _experiment_run(args) -> int:
         trumpet_dir, whistle_dir = experiment.datasets(args.fast)
         for cfg in configs:
             out = f"{root}/{cfg.name}"
-            print(f"{cfg.name}: {experiment.row_command(cfg, args.seed, args.fast)} -> {out}", flush=True)
+            command = experiment.row_command(cfg, args.seed, args.fast)
+            print(f"{cfg.name}: {command} -> {out}", flush=True)
             metrics = experiment.run(cfg, out, trumpet_dir, whistle_dir, seed=args.seed, n_eval=args.n_eval,
-                                     overwrite=args.overwrite, progress=not args.quiet)
+                                     overwrite=args.overwrite, progress=not args.quiet, command=command)
             summary = {kind: {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics[kind].items()}
                        for kind in ("transfer", "resynthesis")}
             print(json.dumps({"train_seconds": metrics["train_seconds"], **summary}, indent=1), flush=True)

@@ -973,7 +973,8 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
     trumpet_stats = data.read_statistics(trumpet_dir)
     log_rows, stages = [], {}
     started = time.perf_counter()
-    command = command or row_command(cfg, seed, fast=cfg.batch_size == FAST_SIZES["batch_size"])
+    command = command or row_command(cfg, seed, fast=all(getattr(cfg, k) == v for k, v in FAST_SIZES.items()
+                                                         if k not in ("whistle_steps", "trumpet_steps")))
     if cfg.conditioning == "f0-loudness":
         baseline_cfg = models.get_config("course").replace(
             name="experiment-baseline", batch_size=cfg.batch_size, reverb_seconds=0.0,
