@@ -823,7 +823,6 @@ class Runner:
         return self.resynthesize(tset.audio, f0, ld)
 
     def _learned(self, audio, loudness_db) -> dict:
-        import tensorflow as tf
 
         cfg = self.cfg
         n_frames = audio.shape[1] // cfg.hop
@@ -843,7 +842,6 @@ class Runner:
                 out[k].append(np.asarray(result[k]))
         if generator is not None:
             generator.reset(state)
-        del tf
         return {k: np.concatenate(v) for k, v in out.items()}
 
     def _inputs(self, audio, loudness_db) -> dict:
@@ -987,9 +985,8 @@ def run(cfg: ExperimentConfig, out_dir, trumpet_dir, whistle_dir, seed: int = 0,
         stages["trumpet"] = round(result.seconds, 2)
         steps, losses = train.read_losses(partial / "model")
         log_rows = [("trumpet", int(s), float(v), float(v), 0.0, None) for s, v in zip(steps, losses)]
-        parameters = ckpt_parameters = checkpoint.read_json(partial / "model" / checkpoint.RUN_FILE)["parameters"]
+        parameters = checkpoint.read_json(partial / "model" / checkpoint.RUN_FILE)["parameters"]
         runner = Runner(cfg, model_dir=partial / "model", statistics=trumpet_stats)
-        del ckpt_parameters
     else:
         model = build_model(cfg, seed=seed)
         if cfg.whistle_steps:
@@ -1081,7 +1078,7 @@ def load_row(out_dir) -> tuple[ExperimentConfig, dict, dict]:
 
 def load_model_of_row(out_dir):
     """A `Runner` for a finished run folder (learned model rebuilt from its weights, or the baseline's folder)."""
-    from ttlib import checkpoint, data
+    from ttlib import checkpoint
 
     cfg, log, _ = load_row(out_dir)
     out_dir = Path(out_dir)
@@ -1100,7 +1097,6 @@ def load_model_of_row(out_dir):
         raise ExperimentError(f"The weights in {out_dir / 'weights'} cannot be loaded into the model of its "
                               f"run.json ({str(exc).splitlines()[0][:200]}): they are damaged or from another run. "
                               "Run the row again with --overwrite.") from None
-    del data
     return runner
 
 
