@@ -42,7 +42,7 @@ $(STAMP_DEPS): $(STAMP_SYSTEM) requirements/lock.txt
 	@touch $@
 
 # 3. ddsp without its stale pins, crepe with the registry's weights, and ttlib itself.
-$(STAMP_EXTRAS): $(STAMP_DEPS) requirements/no-deps.txt pyproject.toml tools/install_crepe.py ttlib/crepe_weights.py
+$(STAMP_EXTRAS): $(STAMP_DEPS) requirements/no-deps.txt pyproject.toml tools/install_crepe.py ttlib/pitch/crepe_weights.py
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/no-deps.txt
 	$(PY) tools/install_crepe.py --cache $(VENV)/cache
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

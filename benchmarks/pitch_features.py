@@ -16,8 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import ttlib  # noqa: F401  (before TensorFlow)
 
 
@@ -30,7 +28,8 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="cache folder (default: a fresh temporary one)")
     args = parser.parse_args()
 
-    from ttlib import builtin, features, pitch
+    from ttlib import pitch
+    from ttlib.data import builtin, features
 
     cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="ttlib-bench-"))
     start = time.perf_counter()

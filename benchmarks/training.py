@@ -38,13 +38,15 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
 
-    from ttlib import checkpoint, data, train
+    from ttlib import data, models
+    from ttlib.core.io import read_csv
+    from ttlib.models.training import LOSSES_FILE
 
     data_dir = Path(args.data)
     if not (data_dir / "manifest.json").is_file():
         print(f"building the built-in trumpet dataset into {data_dir} (first use, a few minutes)")
         data.build_dataset("builtin:trumpet", data_dir)
-    held_out = train.load_examples(data_dir, "validation", args.validation_examples)
+    held_out = data.load_examples(data_dir, "validation", args.validation_examples)
     print(f"dataset {data_dir}: {data.read_manifest(data_dir)['examples']}; {len(held_out)} held-out examples scored; "
           f"{args.minutes:g} min of training per configuration\n")
 
@@ -52,16 +54,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ttlib-bench-train-"))
     for name in args.configs:
         out = work / name
-        result = train.train(data_dir, out, name, steps=10 ** 7, seed=args.seed, checkpoint_every=10 ** 7,
+        result = models.train(data_dir, out, name, steps=10 ** 7, seed=args.seed, checkpoint_every=10 ** 7,
                              validation_examples=0, progress=False, tensorboard=False,
                              stop_after_seconds=args.minutes * 60)
-        steps, _ = train.read_losses(out)
-        elapsed = np.array([float(r["elapsed_s"]) for r in train._read_csv(out / train.LOSSES_FILE)])
-        loaded = checkpoint.load_model(out)
+        steps, _ = models.read_losses(out)
+        elapsed = np.array([float(r["elapsed_s"]) for r in read_csv(out / LOSSES_FILE)])
+        loaded = models.load_model(out)
         cfg = loaded.config
         steady = (elapsed[-1] - elapsed[0]) / max(1, steps.size - 1) if steps.size > 1 else float("nan")
         t0 = time.perf_counter()
-        loss = train.held_out_loss(loaded.model, train.validation_batch(held_out, cfg.example_seconds, len(held_out)))
+        loss = models.held_out_loss(loaded.model, data.validation_batch(held_out, cfg.example_seconds, len(held_out)))
         rows.append({"config": name, "parameters": int(sum(np.prod(v.shape) for v in loaded.model.trainable_variables)),
                      "batch": cfg.batch_size, "seconds_per_step": steady,
                      "audio_seconds_per_second": cfg.batch_size * cfg.example_seconds / steady,
@@ -70,7 +72,8 @@ def main() -> None:
         print(f"  {name}: {result.step} steps in {result.seconds:.0f} s, held-out loss {loss:.3f}", flush=True)
 
     base = rows[0]["audio_seconds_per_second"]
-    print(f"\n{'config':8s} {'params':>10s} {'batch':>5s} {'s/step':>7s} {'audio-s/s':>9s} {'vs ' + rows[0]['config']:>9s} "
+    print(f"\n{'config':8s} {'params':>10s} {'batch':>5s} {'s/step':>7s} {'audio-s/s':>9s} "
+          f"{'vs ' + rows[0]['config']:>9s} "
           f"{'steps':>6s} {'held-out loss':>13s}")
     for r in rows:
         r["throughput_ratio"] = r["audio_seconds_per_second"] / base

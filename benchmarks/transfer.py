@@ -9,7 +9,7 @@ cache off so CREPE really runs:
     second of computation (median of 3 runs after one warm-up);
   - the baseline, measured in the same run: ddsp's own Autoencoder built for the same
     length (its Harmonic, FilteredNoise and Reverb) resynthesising the same features;
-  - slider latency: a pitch-slider change in `ttlib.widgets.TransferSliders` (adjust,
+  - slider latency: a pitch-slider change in `ttlib.course.widgets.TransferSliders` (adjust,
     decode, synthesise, mix, WAV encoding; features cached), and a gain change
     (re-mix only); median and worst of 10 changes;
   - long input: `--long-minutes` of whistling (the built-in takes repeated) through
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-import ttlib  # noqa: F401  (before TensorFlow)
+import ttlib
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,9 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=10.0, help="long-input test (min); 0 skips it")
     args = parser.parse_args()
 
-    from ttlib import builtin, checkpoint, evaluation, pitch, transfer, widgets
+    from ttlib import models, pitch, transfer
+    from ttlib.course import widgets
+    from ttlib.data import builtin
 
     if not Path(args.model).is_dir():
         raise SystemExit(f"No model at {args.model}: train one (notebook 06 or `python -m ttlib train`).")
@@ -53,7 +55,8 @@ def main() -> None:
     source_audio = clip.audio[start * hop:(start + frames) * hop]
     seconds = source_audio.size / ttlib.SAMPLE_RATE
     print(f"model {args.model} ({synth.config.name}, step {synth.loaded.step}); source: {seconds:.1f} s of built-in "
-          f"whistle, {np.mean(clip.f0_hz[start:start + frames] > pitch.CREPE_MAX_HZ):.0%} of it above CREPE's top bin\n")
+          f"whistle, {np.mean(clip.f0_hz[start:start + frames] > pitch.CREPE_MAX_HZ):.0%} of it above CREPE's "
+          "top bin\n")
 
     # end to end, features uncached
     def end_to_end():
@@ -70,15 +73,15 @@ def main() -> None:
     features_s = total - parts["adjust"] - parts["synthesis"]
 
     # baseline: ddsp's own model call on the same features
-    loaded = checkpoint.load_model(args.model, seconds=seconds)
+    loaded = models.load_model(args.model, seconds=seconds)
     adjusted = result.adjusted
     n = adjusted.f0_hz.size
     batch = {"audio": np.zeros((1, n * hop), np.float32), "f0_hz": adjusted.f0_hz[None, :n],
              "loudness_db": adjusted.loudness_db[None, :n]}
-    evaluation.resynthesize(loaded.model, batch)
+    models.resynthesize(loaded.model, batch)
     t0 = time.perf_counter()
     for _ in range(3):
-        evaluation.resynthesize(loaded.model, batch)
+        models.resynthesize(loaded.model, batch)
     ddsp_s = (time.perf_counter() - t0) / 3
 
     print(f"{'step':44s} {'seconds':>8s} {'x real time':>12s}")
@@ -114,7 +117,8 @@ def main() -> None:
         out = long_result.audio
         border = np.arange(synth.chunk_frames * hop, out.size, synth.chunk_frames * hop)
         jumps = np.abs(np.diff(out))
-        print(f"long input: {args.long_minutes:g} min in {t2 - t0:.0f} s ({long_audio.size / 16000 / (t2 - t0):.1f}x real "
+        print(f"long input: {args.long_minutes:g} min in {t2 - t0:.0f} s "
+              f"({long_audio.size / 16000 / (t2 - t0):.1f}x real "
               f"time; features {t1 - t0:.0f} s, synthesis {t2 - t1:.0f} s in {len(border) + 1} chunks); "
               f"peak memory {rss0:.0f} -> {_max_rss_mb():.0f} MB")
         if border.size:

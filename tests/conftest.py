@@ -1,25 +1,73 @@
-"""Shared test fixtures. Importing ttlib first sets TF_USE_LEGACY_KERAS for every test."""
+"""Shared test fixtures. Importing ttlib first sets TF_USE_LEGACY_KERAS for every test.
+
+Tests never write into the repository: before any test runs, ttlib's cache and its
+generated data (`TTLIB_CACHE`, `TTLIB_GENERATED`) point into a temporary folder (or into
+`$TTLIB_TEST_DATA`, to keep renderings and features between runs on a developer's
+machine), notebooks get their data folders there too, and at the end of the session a
+check fails the run if any file of the checkout was added or changed.
+"""
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
-
-import os
 
 import ttlib  # noqa: F401  (must come before anything imports TensorFlow)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+IGNORED = {".git", ".venv", ".venv-lock", ".pytest_cache", ".ruff_cache", "__pycache__", "ttlib.egg-info"}
+
+_KEEP = os.environ.get("TTLIB_TEST_DATA")
+TEST_DATA = Path(_KEEP) if _KEEP else Path(tempfile.mkdtemp(prefix="ttlib-tests-"))
+os.environ["TTLIB_CACHE"] = str(TEST_DATA / "cache")
+os.environ["TTLIB_GENERATED"] = str(TEST_DATA / "generated")
 
 # librosa's example trumpet, pre-seeded beside a developer's checkout: librosa (and the
 # notebooks' kernels, which inherit the environment) read it there instead of downloading.
-# Without it, audio.example_trumpet() falls back to the built-in trumpet.
+# Without it, ttlib.data.builtin.example_trumpet() falls back to the built-in trumpet.
 if (SHARED / "librosa_data").is_dir() and "LIBROSA_DATA_DIR" not in os.environ:
     os.environ["LIBROSA_DATA_DIR"] = str(SHARED / "librosa_data")
+
+
+def _checkout_files() -> dict:
+    """{relative path: (size, mtime)} of every file of the checkout, ignoring tool folders."""
+    found = {}
+    for folder, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in IGNORED]
+        for name in files:
+            path = Path(folder) / name
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found[str(path.relative_to(REPO))] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+_BEFORE = _checkout_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    after = _checkout_files()
+    changed = sorted(p for p, v in after.items() if _BEFORE.get(p) != v)
+    if changed:
+        print(f"\nTests wrote into the repository (they must use a temporary folder): {changed[:20]}")
+        session.exitstatus = 1
+    if not _KEEP:
+        shutil.rmtree(TEST_DATA, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def generated() -> Path:
+    """The session's stand-in for `data/generated/` (what `ttlib.core.paths.generated_dir()` gives)."""
+    return Path(os.environ["TTLIB_GENERATED"])
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +101,8 @@ def small_dataset(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_model(small_dataset, tmp_path_factory):
     """A tiny model trained for 5 steps on `small_dataset` (a model folder)."""
-    from ttlib import train
+    from ttlib import models
 
     out = tmp_path_factory.mktemp("tiny_model") / "model"
-    train.train(small_dataset, out, "tiny", steps=5, progress=False, tensorboard=False, validation_examples=0)
+    models.train(small_dataset, out, "tiny", steps=5, progress=False, tensorboard=False, validation_examples=0)
     return out

@@ -1,10 +1,11 @@
-"""ttlib.audio, ttlib.synth, ttlib.soundfont."""
+"""ttlib.audio, ttlib.synth, ttlib.data.soundfont."""
 import numpy as np
 import pretty_midi
 import pytest
 import soundfile
 
-from ttlib import audio, soundfont, synth
+from ttlib import audio, synth
+from ttlib.data import soundfont
 
 
 def test_normalize_scales_to_the_peak_and_keeps_silence():

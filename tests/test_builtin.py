@@ -1,18 +1,20 @@
-"""ttlib.builtin: composition, ground truth, rendering, the cached build."""
+"""ttlib.data.score and ttlib.data.builtin: composition, ground truth, rendering, the cached build."""
 import json
 
 import mir_eval
 import numpy as np
 import pytest
 
-from ttlib import builtin, pitch
+from ttlib import pitch
+from ttlib.core.units import midi_to_hz
+from ttlib.data import builtin, score
 
 
 @pytest.mark.parametrize("name", ["trumpet", "whistle"])
 def test_composition_is_musical_in_range_and_deterministic(name):
-    spec = builtin.INSTRUMENTS[name]
-    one = builtin.compose(spec, 60.0, np.random.default_rng(3))
-    two = builtin.compose(spec, 60.0, np.random.default_rng(3))
+    spec = score.INSTRUMENTS[name]
+    one = score.compose(spec, 60.0, np.random.default_rng(3))
+    two = score.compose(spec, 60.0, np.random.default_rng(3))
     assert one == two
     pitches = [n[0] for n in one.notes]
     assert spec.low <= min(pitches) and max(pitches) <= spec.high
@@ -31,21 +33,28 @@ def test_composition_is_musical_in_range_and_deterministic(name):
 
 
 def test_ground_truth_follows_notes_bends_and_tuning():
-    perf = builtin.Performance(notes=[(69, 100, 0.1, 0.5), (72, 100, 0.5, 0.9)],
+    perf = score.Performance(notes=[(69, 100, 0.1, 0.5), (72, 100, 0.5, 0.9)],
                                bends=[(0.1, 0), (0.3, 4096), (0.5, 0)], expression=[], seconds=1.0)
-    f0, voiced = builtin.ground_truth(perf, frame_rate=100, tuning_cents={72: 10.0})
+    f0, voiced = score.ground_truth(perf, frame_rate=100, tuning_cents={72: 10.0})
     assert not voiced[:10].any() and voiced[10:90].all() and not voiced[90:].any()
     np.testing.assert_allclose(f0[15], 440.0, rtol=1e-6)
     np.testing.assert_allclose(f0[35], 440.0 * 2 ** (100 / 1200), rtol=1e-6)       # +4096 = +100 cents
     np.testing.assert_allclose(f0[60], 523.2511 * 2 ** (10 / 1200), rtol=1e-5)
 
 
-def test_build_is_cached_and_its_truth_agrees_with_crepe(tmp_path):
+def test_build_is_cached_and_its_truth_agrees_with_crepe(tmp_path, monkeypatch):
     folder = builtin.build("trumpet", minutes=0.5, seed=1, cache_dir=tmp_path, progress=False)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert len(manifest["tuning_cents"]) == 35 and all(abs(c) < 50 for c in manifest["tuning_cents"].values())
-    assert builtin.build("trumpet", minutes=0.5, seed=1, cache_dir=tmp_path) == folder
     takes = builtin.recordings(folder)
+    # the second build renders nothing and gives the same takes
+    monkeypatch.setattr(builtin, "render", lambda *a, **k: pytest.fail("rendered again instead of the cache"))
+    monkeypatch.setattr(builtin, "measure_tuning", lambda *a, **k: pytest.fail("measured again"))
+    assert builtin.build("trumpet", minutes=0.5, seed=1, cache_dir=tmp_path) == folder
+    for again, first in zip(builtin.recordings(folder), takes, strict=True):
+        np.testing.assert_array_equal(again.audio, first.audio)
+        assert again.performance == first.performance
+    monkeypatch.undo()
     assert sum(t.audio.size for t in takes) / 16000 == pytest.approx(30.0, abs=3.0)
     take = takes[0]
     assert (folder / f"{take.name}.mid").is_file()
@@ -63,13 +72,16 @@ def test_rendering_is_deterministic(tmp_path):
     for x, y in zip(builtin.recordings(a), builtin.recordings(b)):
         np.testing.assert_array_equal(x.audio, y.audio)
     c = builtin.build("whistle", minutes=0.2, seed=6, cache_dir=tmp_path / "a", progress=False)
-    assert c != a
+    other, first = builtin.recordings(c)[0], builtin.recordings(a)[0]
+    assert other.performance.notes != first.performance.notes, "another seed composes other music"
+    n = min(other.audio.size, first.audio.size)
+    assert np.abs(other.audio[:n] - first.audio[:n]).max() > 0.1
 
 
 def test_whistle_reaches_above_crepes_ceiling():
-    spec = builtin.INSTRUMENTS["whistle"]
-    assert builtin.midi_to_hz(spec.high) > pitch.CREPE_MAX_HZ > builtin.midi_to_hz(spec.low)
-    assert builtin.midi_to_hz(spec.low) == pytest.approx(698.46, abs=0.01)
+    spec = score.INSTRUMENTS["whistle"]
+    assert midi_to_hz(spec.high) > pitch.CREPE_MAX_HZ > midi_to_hz(spec.low)
+    assert midi_to_hz(spec.low) == pytest.approx(698.46, abs=0.01)
 
 
 def test_unknown_instrument():
@@ -78,9 +90,22 @@ def test_unknown_instrument():
 
 
 def test_the_release_tail_is_voiced_until_the_next_note():
-    perf = builtin.Performance(notes=[(69, 100, 0.1, 0.5), (72, 100, 0.6, 0.9)],
+    perf = score.Performance(notes=[(69, 100, 0.1, 0.5), (72, 100, 0.6, 0.9)],
                                bends=[(0.1, 0), (0.6, 0)], expression=[], seconds=1.5)
-    f0, voiced = builtin.ground_truth(perf, frame_rate=100, release_s=0.25)
+    f0, voiced = score.ground_truth(perf, frame_rate=100, release_s=0.25)
     assert voiced[10:90].all(), "the first note rings until the second starts (0.5 + 0.25 > 0.6)"
     np.testing.assert_allclose(f0[55], 440.0, rtol=1e-6)
     assert voiced[90:115].all() and not voiced[115:].any(), "the last note rings 0.25 s after its note-off"
+
+
+def test_example_trumpet_falls_back_to_the_builtin_offline(monkeypatch, tmp_path):
+    import librosa
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(librosa, "example", offline)
+    monkeypatch.setenv("TTLIB_CACHE", str(tmp_path))
+    samples, description = builtin.example_trumpet()
+    assert "built-in rendered trumpet" in description and "ConnectionError" in description
+    assert samples.size == int(5.3 * 16000) and np.abs(samples).max() > 0.1

@@ -3,8 +3,8 @@ import h5py
 import numpy as np
 import pytest
 
-from ttlib import crepe_weights
-from ttlib.pitch import cents, crepe_f0_hz
+from ttlib.core.errors import SystemDependencyError
+from ttlib.pitch import cents, crepe_f0_hz, crepe_weights
 from ttlib.synth import sine
 
 
@@ -61,10 +61,10 @@ def test_a_tampered_installation_is_detected(tmp_path, monkeypatch):
     with h5py.File(fake, "a") as f:
         f["classifier/classifier_3/bias:0"][0] += 0.5
     monkeypatch.setattr(crepe_weights, "installed_weights_path", lambda capacity: fake)
-    with pytest.raises(ValueError, match="make setup"):
+    with pytest.raises(SystemDependencyError, match="make setup"):
         crepe_weights.check_installed("tiny")
     fake.unlink()
-    with pytest.raises(FileNotFoundError, match="make setup"):
+    with pytest.raises(SystemDependencyError, match="make setup"):
         crepe_weights.check_installed("tiny")
 
 

@@ -9,6 +9,7 @@ import soundfile
 import tensorflow as tf
 
 from ttlib import data, synth
+from ttlib.data import sources
 
 
 def _melody(seconds, rate=48000, f0s=(233.1, 261.6, 293.7)):
@@ -79,10 +80,10 @@ def test_urmp_f0_annotation_errors(tmp_path):
     bad = tmp_path / "F0s_1_tpt_01_X.txt"
     bad.write_text("0.0 1.0\n0.01\n")
     with pytest.raises(data.DatasetError, match="two numeric columns"):
-        data.read_urmp_f0(bad)
+        sources.read_urmp_f0(bad)
     bad.write_text("0.02 100\n0.01 100\n")
     with pytest.raises(data.DatasetError, match="must increase"):
-        data.read_urmp_f0(bad)
+        sources.read_urmp_f0(bad)
 
 
 def _ddsp_example(f0_hz, n_samples=64000, n_frames=1000):
@@ -97,7 +98,8 @@ def test_magentas_urmp_tfrecords_keep_their_split(tmp_path):
     folder = tmp_path / "urmp_tfrecords"
     folder.mkdir()
     for split, f0s in (("train", (220.0, 330.0, 440.0)), ("test", (262.0,))):
-        with tf.io.TFRecordWriter(str(folder / f"urmp_tpt_solo_ddsp_conditioning_{split}.tfrecord-00000-of-00001")) as w:
+        name = f"urmp_tpt_solo_ddsp_conditioning_{split}.tfrecord-00000-of-00001"
+        with tf.io.TFRecordWriter(str(folder / name)) as w:
             for f0 in f0s:
                 w.write(_ddsp_example(f0).SerializeToString())
     out = data.build_dataset(f"urmp:{folder}", tmp_path / "ds", progress=False)
@@ -150,17 +152,31 @@ def test_split_is_by_recording_and_statistics_are_json(recordings_folder, tmp_pa
     train_ids = {rid for rid, _ in _records(out / "train.tfrecord")}
     validation_ids = {rid for rid, _ in _records(out / "validation.tfrecord")}
     assert train_ids and validation_ids and not train_ids & validation_ids
+    recordings = data.read_manifest(out)["recordings"]
+    held = sum(r["seconds"] for r in recordings if r["split"] == "validation")
+    assert held / sum(r["seconds"] for r in recordings) >= 0.3                 # the asked share, by duration
     stats = json.loads((out / "statistics.json").read_text())
     quantiles = stats["train"]["loudness_db_voiced"]["quantiles"]
     assert len(quantiles) == 101 and quantiles == sorted(quantiles)
     assert stats["train"]["pitch_midi"]["mean"] == pytest.approx(67.0, abs=0.3)        # G4 = 392 Hz
 
 
-def test_split_recordings_holds_out_whole_recordings():
-    split = data.split_recordings({"a": 10, "b": 10, "c": 10, "d": 70}, 0.2, seed=0)
-    assert set(split.values()) == {"train", "validation"}
-    assert sum(1 for v in split.values() if v == "train") >= 1
-    assert data.split_recordings({"only": 10}, 0.5, seed=0) == {"only": "train"}
+def test_split_recordings_holds_out_whole_recordings_and_the_asked_share():
+    durations = {f"take{k}": float(d) for k, d in enumerate(np.random.default_rng(3).uniform(20, 60, 30))}
+    total = sum(durations.values())
+    for fraction in (0.1, 0.25, 0.5):
+        for seed in (0, 1):
+            split = data.split_recordings(durations, fraction, seed=seed)
+            assert set(split) == set(durations)
+            held = [r for r, side in split.items() if side == "validation"]
+            share = sum(durations[r] for r in held) / total
+            assert share >= fraction, (fraction, seed, share)
+            # no more than needed: without its last recording the held-out share falls short
+            assert share - max(durations[r] for r in held) / total < fraction
+            assert data.split_recordings(durations, fraction, seed=seed) == split      # same seed, same split
+    assert data.split_recordings(durations, 0.25, 0) != data.split_recordings(durations, 0.25, 1)
+    assert set(data.split_recordings(durations, 0.0, 0).values()) == {"train"}
+    assert data.split_recordings({"only": 10}, 0.5, seed=0) == {"only": "train"}   # never all of them
 
 
 def test_builtin_dataset_then_up_to_date_then_refuses_other_settings(tmp_path, capsys):
@@ -199,19 +215,19 @@ def test_cli_builds_a_folder_dataset_and_reports(recordings_folder, tmp_path):
     assert "train" in out.stdout and "skipped:" in out.stdout and "letter.wav" in out.stdout
     bad = subprocess.run(cmd[:6] + ["folder:/nonexistent", "--out", str(tmp_path / "x")],
                          capture_output=True, text=True, check=False)
-    assert bad.returncode == 1 and "is not a folder" in bad.stderr
+    assert bad.returncode == 2 and "is not a folder" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_same_name_in_two_formats_stays_two_recordings(tmp_path):
     tone = synth.harmonic_tone(440.0, 1.0, amplitude=0.3)
     for ext in ("wav", "flac"):
         soundfile.write(str(tmp_path / f"take.{ext}"), tone, 16000)
-    items, skipped = data.folder_items(tmp_path)
+    items, skipped = sources.folder_items(tmp_path)
     assert sorted(i.recording_id for i in items) == ["take", "take_wav"] and not skipped
 
 
 def test_ddsps_trainer_takes_a_batch_from_the_provider(tmp_path):
-    from ttlib import models, train
+    from ttlib import models
 
     out = data.build_dataset("builtin", tmp_path / "ds", minutes=0.2, f0_method="yin",
                              cache_dir=tmp_path / "cache", progress=False)
@@ -220,6 +236,6 @@ def test_ddsps_trainer_takes_a_batch_from_the_provider(tmp_path):
                                 fft_sizes=(256, 64), batch_size=2)
     batch = next(iter(data.provider(out, "train").get_batch(config.batch_size, shuffle=True)))
     assert batch["audio"].shape == (2, config.n_samples) and batch["f0_hz"].shape == (2, config.n_frames)
-    trainer = train.make_trainer(models.build_autoencoder(config), config)
-    losses = train.train_steps(trainer, {k: batch[k] for k in ("audio", "f0_hz", "loudness_db")}, 2)
+    trainer = models.make_trainer(models.build_autoencoder(config), config)
+    losses = models.train_steps(trainer, {k: batch[k] for k in ("audio", "f0_hz", "loudness_db")}, 2)
     assert all(np.isfinite(losses))

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import yaml
-
 from tools_path import ROOT, sync_environment
 
 

@@ -3,18 +3,19 @@ import json
 
 import numpy as np
 import pytest
+import soundfile
 
-import ttlib
-from ttlib import experiment
+from ttlib import cli, models
+from ttlib.cli.experiment import row_command
+from ttlib.core.units import cents
+from ttlib.experiments import learned_encoder as experiment
 
 
 def test_rows_and_commands_round_trip():
     for name in experiment.ROWS:
         cfg = experiment.row_config_by_name(name)
         assert cfg.name == name
-        command = experiment.row_command(cfg)
-        from ttlib import cli
-
+        command = row_command(cfg)
         args = cli.build_parser().parse_args(command.split()[3:])
         again = experiment.row_config(args.fix, harmonic_only=args.harmonic_only, baseline=args.baseline,
                                       fine_tune=args.fine_tune_encoder, whistle_steps=args.whistle_steps,
@@ -79,19 +80,22 @@ def test_silence_penalty_and_mel_loss():
 
 
 @pytest.fixture(scope="module")
-def fast_data(tmp_path_factory):
-    return experiment.datasets(fast=True)
+def fast_data(generated):
+    return experiment.datasets(fast=True, root=generated)
 
 
 def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
     trumpet_dir, whistle_dir = fast_data
     cfg = experiment.row_config(["loudness-skip"], fast=True, whistle_steps=3, trumpet_steps=3)
     out = tmp_path / cfg.name
-    metrics = experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+    metrics = experiment.run(cfg, out, trumpet_dir, whistle_dir, n_eval=2, progress=False, command=row_command(cfg))
     for kind in ("resynthesis", "transfer"):
-        for key in ("spectral_loss", "loudness_error_db", "silent_where_playing"):
-            assert np.isfinite(metrics[kind][key]), (kind, key)
+        m = metrics[kind]
+        assert m["clips"] == 2 and m["frames_playing"] > 0
+        assert m["spectral_loss"] > 0 and m["loudness_error_db"] > 0
+        assert 0 <= m["silent_where_playing"] <= 1 and 0 <= m["output_voiced_fraction"] <= 1
     log = json.loads((out / "run.json").read_text())
+    assert len(log["transfer_clips"]) == 2
     assert log["command"].startswith("python -m ttlib experiment learned-encoder --fix loudness-skip")
     rows = (out / "losses.csv").read_text().splitlines()
     assert rows[0].startswith("stage,step,loss") and len(rows) == 1 + 3 + 3
@@ -111,14 +115,19 @@ def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
     assert "f0_error_any_octave_cents_median" in again["transfer"]
     assert (out / "losses.csv").read_text() == losses_before
     metrics = again
-    # the saved weights give the same transfer
-    runner = experiment.load_model_of_row(out)
+    # the saved weights give the same transfer, and the measures can be recomputed from it
+    runner = experiment.load_runner(out)
     tset = experiment.transfer_set(whistle_dir, json.loads((trumpet_dir / "statistics.json").read_text()),
                                    cfg.example_seconds, cfg.frame_rate, max_clips=2)
-    from ttlib import evaluation
-
-    assert evaluation.spectral_loss(tset.target, runner.transfer(tset)["audio"]) == pytest.approx(
+    played = runner.transfer(tset)
+    assert models.spectral_loss(tset.target, played["audio"]) == pytest.approx(
         metrics["transfer"]["spectral_loss"], rel=1e-4)
+    saved, _ = soundfile.read(str(out / "transfer_audio_0.wav"), dtype="float32")
+    np.testing.assert_allclose(saved, played["audio"][0], atol=1e-5)
+    moved = tset.f0_hz * 2.0 ** tset.octave_shift
+    on = (tset.f0_hz > 0) & (tset.loudness_db > -70.0)
+    by_hand = np.median(np.abs(cents(played["f0_hz"][on], moved[on])))
+    assert by_hand == pytest.approx(metrics["transfer"]["oscillator_f0_error_cents_median"], rel=1e-4)
     # another configuration into the same folder is refused, nothing overwritten
     with pytest.raises(experiment.ExperimentError, match="another configuration"):
         experiment.run(cfg.replace(z_dims=4), out, trumpet_dir, whistle_dir, n_eval=2, progress=False)
@@ -137,7 +146,7 @@ def test_same_seed_same_numbers_and_damaged_weights(fast_data, tmp_path):
     for f in (tmp_path / "a" / "weights").glob("*.data-*"):
         f.write_bytes(f.read_bytes()[:100])
     with pytest.raises(experiment.ExperimentError, match="cannot be loaded"):
-        experiment.load_model_of_row(tmp_path / "a")
+        experiment.load_runner(tmp_path / "a")
 
 
 def test_an_interrupted_run_starts_again(fast_data, tmp_path, capsys):
@@ -153,15 +162,16 @@ def test_an_interrupted_run_starts_again(fast_data, tmp_path, capsys):
 
 
 def test_cli_runs_the_baseline_and_prints_the_table(fast_data, tmp_path, capsys):
-    from ttlib import cli
-
     root = str(tmp_path / "runs")
     assert cli.main(["experiment", "learned-encoder", "--baseline", "--fast", "--trumpet-steps", "3",
                      "--n-eval", "2", "--root", root, "--quiet"]) == 0
     assert (tmp_path / "runs" / "ddsp-baseline" / "model" / "model.json").is_file()
+    metrics = json.loads((tmp_path / "runs" / "ddsp-baseline" / "metrics.json").read_text())
+    assert metrics["resynthesis"]["oscillator_f0_error_cents_median"] == 0.0     # the baseline is given f0
+    assert metrics["resynthesis"]["f0_error_cents_median"] < 100                # and plays near it
     assert cli.main(["experiment", "table", "--root", root]) == 0
     out = capsys.readouterr().out
     assert "ddsp-baseline" in out and "--baseline --trumpet-steps 3 --fast" in out
-    assert cli.main(["experiment", "learned-encoder", "--baseline", "--fix", "log-mel", "--root", root]) == 1
+    assert cli.main(["experiment", "learned-encoder", "--baseline", "--fix", "log-mel", "--root", root]) == 2
     assert "baseline takes no fixes" in capsys.readouterr().err
-    assert cli.main(["experiment", "table", "--root", str(tmp_path / "empty")]) == 1
+    assert cli.main(["experiment", "table", "--root", str(tmp_path / "empty")]) == 2

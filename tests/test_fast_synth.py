@@ -1,9 +1,10 @@
-"""ttlib.fast_synth sounds like ddsp's Harmonic (linear amplitudes), joins chunks, and trains the same."""
+"""ttlib.synth.harmonic sounds like ddsp's Harmonic (linear amplitudes), joins chunks, and trains the same."""
 import ddsp
 import numpy as np
 import tensorflow as tf
 
-from ttlib import fast_synth, models
+from ttlib import models
+from ttlib.synth import harmonic_synthesis
 
 
 def _controls(batch=2, frames=50, harmonics=20, seed=0):
@@ -32,7 +33,7 @@ def _reference(amps, dist, f0, n_samples, sample_rate=16000):
 
 def test_same_samples_as_ddsp_written_in_float64():
     amps, dist, f0 = _controls()
-    ours = fast_synth.harmonic_synthesis(amps, dist, f0, n_samples=16000).numpy()
+    ours = harmonic_synthesis(amps, dist, f0, n_samples=16000).numpy()
     exact = _reference(amps, dist, f0, 16000)
     # frames 0-5 glide from 900 Hz, where harmonics cross Nyquist: silenced per frame here, per sample in ddsp
     assert np.abs(ours[:, 6 * 320:] - exact[:, 6 * 320:]).max() < 1e-4
@@ -45,30 +46,31 @@ def test_same_samples_as_ddsp_written_in_float64():
 def test_no_phase_drift_on_long_tones():
     frames = 2500                                              # 10 s
     ones = np.ones((1, frames, 1), np.float32)
-    audio = fast_synth.harmonic_synthesis(ones, ones, np.full((1, frames, 1), 300.0, np.float32), 160000).numpy()[0]
+    audio = harmonic_synthesis(ones, ones, np.full((1, frames, 1), 300.0, np.float32), 160000).numpy()[0]
     exact = np.sin(2 * np.pi * 300.0 * np.arange(1, 160001) / 16000)
     assert np.abs(audio - exact).max() < 1e-4
 
 
 def test_chunks_join_with_the_carried_phase_and_a_lookahead_frame():
     amps, dist, f0 = _controls(batch=1, frames=40)
-    whole = fast_synth.harmonic_synthesis(amps, dist, f0, 12800).numpy()[0]
+    whole = harmonic_synthesis(amps, dist, f0, 12800).numpy()[0]
     ahead = (amps[:, 20:21], dist[:, 20:21], f0[:, 20:21])
-    first, phase = fast_synth.harmonic_synthesis(amps[:, :20], dist[:, :20], f0[:, :20], 6400,
+    first, phase = harmonic_synthesis(amps[:, :20], dist[:, :20], f0[:, :20], 6400,
                                                  return_phase=True, lookahead=ahead)
-    second = fast_synth.harmonic_synthesis(amps[:, 20:], dist[:, 20:], f0[:, 20:], 6400, initial_phase=phase)
+    second = harmonic_synthesis(amps[:, 20:], dist[:, 20:], f0[:, 20:], 6400, initial_phase=phase)
     joined = np.concatenate([first.numpy()[0], second.numpy()[0]])
     assert np.abs(joined - whole).max() < 1e-4
 
 
 def test_the_course_model_uses_it_and_its_gradients_match_ddsp():
     cfg = models.get_config("course")
-    assert cfg.fast_harmonic and type(models.build_autoencoder(cfg).processor_group.processors[0]).__name__ == "FastHarmonic"
+    harmonic = models.build_autoencoder(cfg).processor_group.processors[0]
+    assert cfg.fast_harmonic and type(harmonic).__name__ == "FastHarmonic"
     amps, dist, f0 = _controls(batch=1, frames=50, harmonics=10, seed=3)
     amps, dist = tf.Variable(amps), tf.Variable(dist)
     target = tf.constant(np.random.default_rng(1).normal(0, 0.1, size=(1, 16000)).astype(np.float32))
     grads = []
-    for synth in (lambda a, d: fast_synth.harmonic_synthesis(a, d, f0, 16000),
+    for synth in (lambda a, d: harmonic_synthesis(a, d, f0, 16000),
                   lambda a, d: ddsp.core.harmonic_synthesis(f0, a, harmonic_distribution=d, n_samples=16000,
                                                             amp_resample_method="linear")):
         with tf.GradientTape() as tape:

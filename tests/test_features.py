@@ -1,8 +1,9 @@
-"""ttlib.features: the grid, ddsp's loudness, and the cache."""
+"""ttlib.data.features: the grid, ddsp's loudness (also in chunks), and the cache."""
 import numpy as np
 import pytest
 
-from ttlib import features, pitch, synth
+from ttlib import pitch, synth
+from ttlib.data import features
 
 
 def test_features_on_the_shared_grid(tmp_path):
@@ -34,7 +35,7 @@ def test_second_call_comes_from_the_cache(tmp_path, monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the cache should have answered")
 
-    monkeypatch.setattr(pitch, "track", must_not_run)
+    monkeypatch.setattr(features, "track", must_not_run)
     again = features.compute(tone, f0_method="yin", cache_dir=tmp_path)
     np.testing.assert_array_equal(again.f0_hz, first.f0_hz)
     np.testing.assert_array_equal(again.loudness_db, first.loudness_db)
@@ -59,3 +60,16 @@ def test_chunked_tracking_equals_one_pass(tmp_path):
     chunked = features.compute(tone, f0_method="yin", cache_dir=None, chunk_s=0.7, progress=False)
     whole = pitch.track(tone, "yin", frame_rate=250)
     np.testing.assert_allclose(chunked.f0_hz, whole.f0_hz, rtol=1e-5)
+
+
+def test_chunked_loudness_equals_one_pass():
+    rng = np.random.default_rng(4)
+    parts = [synth.harmonic_tone(f, 1.0, amplitude=float(a)) for f, a in zip(rng.uniform(150, 900, 9),
+                                                                            rng.uniform(0.01, 0.5, 9))]
+    audio = np.concatenate(parts + [np.zeros(4000, np.float32)])
+    whole = features.loudness_db(audio, frame_rate=250, chunk_s=1000.0)
+    for chunk_s in (1.0, 2.3):                    # chunk borders inside notes and on their joins
+        chunked = features.loudness_db(audio, frame_rate=250, chunk_s=chunk_s)
+        assert chunked.shape == whole.shape == (audio.size // 64 + 1,)
+        np.testing.assert_allclose(chunked, whole, atol=1e-3)
+    assert whole.max() - whole.min() > 30         # the level really varies (a test that can fail)

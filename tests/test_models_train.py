@@ -1,8 +1,8 @@
-"""ttlib.models and ttlib.train: configurations, building, a few training steps, seeds."""
+"""ttlib.models: configurations, building, a few training steps, seeds."""
 import numpy as np
 import pytest
 
-from ttlib import models, train
+from ttlib import models
 
 
 def test_configurations_round_trip_through_json():
@@ -20,17 +20,17 @@ def test_unknown_configuration_is_named():
 
 def test_synthetic_batch_shapes():
     cfg = models.get_config("tiny")
-    batch = train.synthetic_batch(cfg)
+    batch = models.synthetic_batch(cfg)
     assert batch["audio"].shape == (cfg.batch_size, cfg.n_samples)
     assert batch["f0_hz"].shape == batch["loudness_db"].shape == (cfg.batch_size, cfg.n_frames)
     assert all(np.isfinite(v).all() for v in batch.values())
 
 
 def _losses(seed, steps=3):
-    train.set_seed(seed)
+    models.set_seed(seed)
     model = models.build_autoencoder("tiny")
-    trainer = train.make_trainer(model, "tiny")
-    return train.train_steps(trainer, train.synthetic_batch("tiny", seed=seed), steps), model
+    trainer = models.make_trainer(model, "tiny")
+    return models.train_steps(trainer, models.synthetic_batch("tiny", seed=seed), steps), model
 
 
 def test_tiny_autoencoder_learns_and_the_seed_reproduces_the_losses():

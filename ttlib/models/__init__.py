@@ -1,0 +1,39 @@
+"""Models: configurations, the DDSP autoencoder, model folders, the training loop, evaluation.
+
+  configs     `ModelConfig`, `CONFIGS` (`paper`, `course`, `tiny`), `get_config`
+  autoencoder `build_autoencoder`, `multiscale_spectral_loss`, `count_parameters`, the reverb's IR
+  checkpoint  the model folder: `load_model`, `check_model_folder`, `LoadedModel`
+  loop        `run_loop`, the one training loop (steps, logs, checkpoints, Ctrl-C); `set_seed`
+  training    `train` (a dataset into a model folder, resumable), `read_losses`, `read_validation`
+  evaluation  `resynthesize`, `evaluate` (the DDSP paper's measures), `spectral_loss`, `held_out_loss`
+
+Synthesizers are built by hand in notebook 04; notebook 06 trains, resumes, loads and measures.
+"""
+from ttlib.core.errors import ModelError
+from ttlib.models.autoencoder import (
+                                      build_autoencoder,
+                                      count_parameters,
+                                      multiscale_spectral_loss,
+                                      processors,
+                                      reverb_impulse_response,
+)
+from ttlib.models.checkpoint import LoadedModel, check_model_folder, latest_checkpoint, load_model
+from ttlib.models.configs import CONFIGS, ModelConfig, get_config
+from ttlib.models.evaluation import PARTS, evaluate, held_out_loss, resynthesize, spectral_loss
+from ttlib.models.loop import LoopResult, run_loop, set_seed
+from ttlib.models.training import (
+                                      TrainResult,
+                                      make_trainer,
+                                      read_losses,
+                                      read_validation,
+                                      synthetic_batch,
+                                      train,
+                                      train_steps,
+                                      versions,
+)
+
+__all__ = ["CONFIGS", "PARTS", "LoadedModel", "LoopResult", "ModelConfig", "ModelError", "TrainResult",
+           "build_autoencoder", "check_model_folder", "count_parameters", "evaluate", "get_config", "held_out_loss",
+           "latest_checkpoint", "load_model", "make_trainer", "multiscale_spectral_loss", "processors", "read_losses",
+           "read_validation", "resynthesize", "reverb_impulse_response", "run_loop", "set_seed", "spectral_loss",
+           "synthetic_batch", "train", "train_steps", "versions"]

@@ -1,0 +1,15 @@
+"""Synthesis: test tones with a known f0, and the synthesizers the models play through.
+
+  tones     `sine`, `harmonic_tone` (ddsp's additive synthesizer)
+  harmonic  `harmonic_synthesis`, `fast_harmonic_class`: ddsp's harmonic synthesis as one
+            matrix product per frame, phase in float64, chunkable without clicks
+  noise     `seeded_noise_class`, `noise_generator`: filtered noise saved with the model
+
+Tones are heard in notebooks 00-02; ddsp's synthesizers are derived in notebook 04.
+"""
+from ttlib.synth.harmonic import fast_harmonic_class, harmonic_synthesis
+from ttlib.synth.noise import noise_generator, seeded_noise_class
+from ttlib.synth.tones import harmonic_tone, sine
+
+__all__ = ["fast_harmonic_class", "harmonic_synthesis", "harmonic_tone", "noise_generator", "seeded_noise_class",
+           "sine"]

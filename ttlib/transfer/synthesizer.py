@@ -1,0 +1,171 @@
+"""Step 3 of a transfer: a trained model's decoder and synthesizers, for any length, in chunks.
+
+`Synthesizer(model_dir).render(f0_hz, loudness_db)` runs the model's decoder and its
+synthesizers in chunks with GRU warm-up, cross-faded controls, a carried oscillator
+phase and overlap-added reverb, so long sources use bounded memory and chunk borders
+make no click. It returns the parts (harmonic, noise and their reverberated copies),
+so the gain sliders (`Parts.mix`) need no new synthesis. Notebook 07, section 4.
+
+The harmonic part is made by `ttlib.synth.harmonic` (linear amplitude interpolation),
+which is exactly what `course` and `tiny` models were trained with; a `paper` model
+(trained with ddsp's window interpolation) sounds very slightly smoother in its own call.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ttlib.core.errors import TransferError
+from ttlib.core.units import SAMPLE_RATE, hop_length
+from ttlib.models.autoencoder import processors, reverb_impulse_response
+from ttlib.models.checkpoint import LoadedModel, load_model
+from ttlib.synth.harmonic import harmonic_synthesis
+
+
+@dataclass
+class Parts:
+    """A rendering's parts, [n_samples] each: mixed by `mix` with any gains."""
+
+    harmonic: np.ndarray
+    noise: np.ndarray
+    harmonic_reverb: np.ndarray
+    noise_reverb: np.ndarray
+
+    def mix(self, harmonic_gain: float = 1.0, noise_gain: float = 1.0, reverb_gain: float = 1.0) -> np.ndarray:
+        """g_h (H + g_r H*ir) + g_n (N + g_r N*ir): the model's output when every gain is 1."""
+        out = harmonic_gain * (self.harmonic + reverb_gain * self.harmonic_reverb)
+        out += noise_gain * (self.noise + reverb_gain * self.noise_reverb)
+        return out.astype(np.float32)
+
+
+class Synthesizer:
+    """A trained model's decoder and synthesizers, for any length, in chunks.
+
+    Args:
+      model_dir: a model folder (see `ttlib.models.checkpoint`), or a `LoadedModel`.
+      chunk_seconds: frames are decoded and synthesised this many seconds at a time.
+      warmup_seconds: the decoder's GRU first reads this much of the preceding input
+        (its state then matches an uninterrupted run closely).
+      blend_seconds: controls of consecutive chunks are cross-faded over this long.
+      seed: seed of the noise.
+    """
+
+    def __init__(self, model_dir: str | os.PathLike | LoadedModel, chunk_seconds: float = 20.0,
+                 warmup_seconds: float = 2.0, blend_seconds: float = 0.2, seed: int = 0):
+        loaded = model_dir if isinstance(model_dir, LoadedModel) else load_model(model_dir)
+        if loaded.config.z_dims:
+            raise TransferError(f"{loaded.folder}: models with a timbre encoder (z_dims={loaded.config.z_dims}) "
+                                "take z from the source's own audio; transfer supports f0-and-loudness models "
+                                "(z_dims=0), like the course's default.")
+        self.loaded, self.config, self.statistics = loaded, loaded.config, loaded.statistics
+        self.frame_rate = float(self.config.frame_rate)
+        self.hop = hop_length(SAMPLE_RATE, self.frame_rate)
+        self.chunk_frames = max(1, int(round(chunk_seconds * self.frame_rate)))
+        self.warmup_frames = int(round(warmup_seconds * self.frame_rate))
+        self.blend_frames = min(self.chunk_frames, max(1, int(round(blend_seconds * self.frame_rate))))
+        self.seed = seed
+        parts = processors(loaded.model)
+        self.harmonic, self.noise = parts["harmonic"], parts["filtered_noise"]
+        self.ir = reverb_impulse_response(loaded.model)      # the learned room (wet path), or None
+        self._decode = None
+
+    # -- decoder
+    def controls(self, f0_hz, loudness_db) -> dict:
+        """Decoder outputs for [n_frames] inputs, in overlapping chunks: amplitudes [n, 1],
+        harmonic distribution [n, H], noise magnitudes [n, bands] (after ddsp's scaling)."""
+        import tensorflow as tf
+        from ddsp.training.preprocessing import scale_db, scale_f0_hz
+
+        f0_hz = np.asarray(f0_hz, np.float32).reshape(-1)
+        loudness_db = np.asarray(loudness_db, np.float32).reshape(-1)
+        if self._decode is None:
+            decoder = self.loaded.model.decoder
+
+            def decode(f0, ld):
+                f0 = f0[None, :, None]
+                inputs = {"f0_scaled": scale_f0_hz(f0), "ld_scaled": scale_db(ld[None, :, None])}
+                outputs = decoder(inputs, training=False)
+                harmonic = self.harmonic.get_controls(outputs["amps"], outputs["harmonic_distribution"], f0)
+                noise = self.noise.get_controls(outputs["noise_magnitudes"])
+                return harmonic["amplitudes"][0], harmonic["harmonic_distribution"][0], noise["magnitudes"][0]
+
+            self._decode = tf.function(decode, reduce_retracing=True)
+        n = f0_hz.size
+        out = None
+        for start in range(0, n, self.chunk_frames):
+            stop = min(n, start + self.chunk_frames)
+            lo = max(0, start - self.warmup_frames)
+            hi = min(n, stop + self.blend_frames)
+            parts = [np.asarray(x) for x in self._decode(tf.constant(f0_hz[lo:hi]), tf.constant(loudness_db[lo:hi]))]
+            if out is None:
+                out = [np.zeros((n, p.shape[-1]), np.float32) for p in parts]
+            for total, part in zip(out, parts):
+                piece = part[start - lo:hi - lo]                       # frames [start, hi)
+                if start > 0:                                          # fade in over the previous chunk's tail
+                    k = min(self.blend_frames, piece.shape[0])
+                    w = (np.arange(1, k + 1) / (k + 1))[:, None]
+                    piece = piece.copy()
+                    piece[:k] = w * piece[:k] + (1 - w) * total[start:start + k]
+                total[start:hi] = piece
+        return {"amplitudes": out[0], "harmonic_distribution": out[1], "noise_magnitudes": out[2]}
+
+    # -- synthesizers
+    def render(self, f0_hz, loudness_db, progress: bool = False, gate=None) -> Parts:
+        """The model's parts for [n_frames] inputs at the model's frame rate: [n_frames * hop] samples each.
+
+        gate: optional [n_frames] in [0, 1] multiplying the harmonic and noise parts before
+        the reverb (interpolated between frames, so it ramps instead of clicking); 0 where
+        the source is silenced makes the output silent there, whatever the model does
+        at -80 dB.
+        """
+        import ddsp
+
+        f0_hz = np.asarray(f0_hz, np.float32).reshape(-1)
+        n = f0_hz.size
+        if n < 2:
+            raise TransferError("The source is shorter than two frames of the model; give at least 40 ms.")
+        c = self.controls(f0_hz, loudness_db)
+        n_samples = n * self.hop
+        harmonic = np.zeros(n_samples, np.float32)
+        noise = np.zeros(n_samples, np.float32)
+        rng = np.random.default_rng(self.seed)
+        phase = None
+        starts = range(0, n, self.chunk_frames)
+        bar = None
+        if progress and len(starts) > 1:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(starts), desc="synthesis", unit="chunk", leave=False)
+        for start in starts:
+            stop = min(n, start + self.chunk_frames)
+            sl = slice(start, stop)
+            ahead = None
+            if stop < n:
+                ahead = (c["amplitudes"][None, stop:stop + 1], c["harmonic_distribution"][None, stop:stop + 1],
+                         f0_hz[None, stop:stop + 1, None])
+            audio, phase = harmonic_synthesis(
+                c["amplitudes"][None, sl], c["harmonic_distribution"][None, sl], f0_hz[None, sl, None],
+                (stop - start) * self.hop, SAMPLE_RATE, initial_phase=phase, return_phase=True, lookahead=ahead)
+            harmonic[start * self.hop:stop * self.hop] = np.asarray(audio)[0]
+            white = rng.uniform(-1.0, 1.0, size=(1, (stop - start) * self.hop)).astype(np.float32)
+            filtered = ddsp.core.frequency_filter(white, c["noise_magnitudes"][None, sl], window_size=0)
+            noise[start * self.hop:stop * self.hop] = np.asarray(filtered)[0]
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        if gate is not None:
+            envelope = np.interp(np.arange(n_samples) / self.hop, np.arange(n), np.asarray(gate, np.float64))
+            harmonic *= envelope.astype(np.float32)
+            noise *= envelope.astype(np.float32)
+        return Parts(harmonic, noise, self._reverb(harmonic), self._reverb(noise))
+
+    def _reverb(self, audio) -> np.ndarray:
+        """The wet signal, audio * ir, cut to the audio's length, by overlap-add in chunks."""
+        if self.ir is None:
+            return np.zeros_like(audio)
+        from scipy.signal import oaconvolve
+
+        return oaconvolve(audio.astype(np.float64), self.ir)[:audio.size].astype(np.float32)
