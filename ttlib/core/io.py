@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ttlib.core.errors import ModelError
+
 
 def sha256_text(text: str) -> str:
     """SHA-256 of a text (UTF-8), as hex."""
@@ -49,8 +51,6 @@ def read_json(path: str | os.PathLike, error: type | None = None) -> Any:
     Args:
       error: the exception class for invalid JSON (default `ttlib.core.errors.ModelError`).
     """
-    from ttlib.core.errors import ModelError
-
     try:
         return json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ttlib.core.errors import ConfigError
+
 SAMPLE_RATE = 16000
 """The course's audio sample rate in Hz (CREPE's and ddsp's)."""
 FRAME_LENGTH = 1024
@@ -32,12 +34,10 @@ def hop_length(sample_rate: float, frame_rate: float) -> int:
     """Samples per frame: sample_rate / frame_rate, which must be a whole number.
 
     Raises:
-      ttlib.core.errors.ConfigError: the frame rate does not divide the sample rate.
+      ConfigError: the frame rate does not divide the sample rate.
     """
     hop = float(sample_rate) / float(frame_rate)
     if frame_rate <= 0 or abs(hop - round(hop)) > 1e-9 or round(hop) < 1:
-        from ttlib.core.errors import ConfigError
-
         raise ConfigError(f"frame_rate {frame_rate:g} Hz does not divide the sample rate {sample_rate:g} Hz into "
                           "whole samples; choose e.g. 50, 100, 200 or 250 Hz.")
     return int(round(hop))

@@ -208,7 +208,7 @@ def load_model(folder: str | os.PathLike, seconds: float | None = None, checkpoi
     seconds = cfg.example_seconds if seconds is None else float(seconds)
     try:
         sized = cfg.replace(example_seconds=seconds)
-        model = build_autoencoder(cfg, seconds=seconds)
+        model = build_autoencoder(sized)
     except ConfigError as exc:
         raise ModelError(f"Cannot build the model for {seconds} s: {exc}") from None
     dummy = {"audio": np.zeros((1, sized.n_samples), np.float32),
