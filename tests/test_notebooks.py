@@ -7,6 +7,7 @@ The notebooks' data folders are pointed at the session's temporary `generated` f
 (tests never write into the repository).
 """
 import json
+import re
 
 import numpy as np
 import pytest
@@ -172,8 +173,35 @@ def test_notebook_is_clean(notebook):
     ending = [h for h in headings if h in ("Summary", "Exercises", "References")]
     assert ending[-3:] == ["Summary", "Exercises", "References"], \
         f"{notebook.name}: end with Summary, Exercises and References (found {ending})"
-    assert any("solution" in c.get("metadata", {}).get("tags", []) for c in code), \
-        f"{notebook.name}: its exercises need worked solutions in cells tagged 'solution'"
+    exercises, solved = exercises_and_solutions(nb)
+    assert exercises, f"{notebook.name}: its Exercises section has no numbered exercises"
+    assert exercises == solved, (f"{notebook.name}: exercises {sorted(exercises)} need one worked solution each "
+                                 f"(cells tagged 'solution' starting '%%solution' then '# Solution N'); "
+                                 f"found solutions to {sorted(solved)}")
+    assert "SHOW_SOLUTIONS = False" in source, f"{notebook.name}: parameters lack SHOW_SOLUTIONS = False"
+
+
+def solution_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if "solution" in c.get("metadata", {}).get("tags", [])]
+
+
+def exercises_and_solutions(nb: dict) -> tuple[set, set]:
+    """The numbers of the exercises (a numbered list under '## Exercises') and of their solutions.
+
+    A solution is a code cell tagged `solution`, collapsed, starting with the `%%solution`
+    magic (which hides what it shows unless SHOW_SOLUTIONS) and then `# Solution N`.
+    """
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    section = text.split("## Exercises", 1)[-1].split("\n## ", 1)[0] if "## Exercises" in text else ""
+    exercises = {int(n) for n in re.findall(r"^(\d+)\. ", section, re.MULTILINE)}
+    solved = set()
+    for cell in solution_cells(nb):
+        lines = "".join(cell["source"]).splitlines()
+        hidden = cell.get("metadata", {}).get("jupyter", {}).get("source_hidden")
+        found = re.match(r"# Solution (\d+)\b", lines[1]) if len(lines) > 1 else None
+        if cell["cell_type"] == "code" and lines[0].startswith("%%solution") and hidden and found:
+            solved.add(int(found.group(1)))
+    return exercises, solved
 
 
 def data_folders(generated) -> dict:
@@ -198,3 +226,6 @@ def test_notebook_runs_and_records_its_figures(notebook, tmp_path, generated):
             continue
         assert name in results, f"{notebook.name} did not record {name!r}; it recorded {sorted(results)}"
         assert ok(results[name]), f"{notebook.name}: {name} = {results[name]!r} is out of tolerance"
+    executed = json.loads((tmp_path / notebook.name).read_text())
+    shown = [i for i, c in enumerate(executed["cells"]) if c in solution_cells(executed) and c.get("outputs")]
+    assert not shown, f"{notebook.name}: solution cells {shown} show output although SHOW_SOLUTIONS is False"
