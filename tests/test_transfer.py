@@ -117,7 +117,11 @@ def test_sliders_shift_the_output_an_octave_and_gains_only_remix(tiny_model):
     sliders.sliders["noise_gain"].value = 0.0
     assert sliders.renders == renders
     np.testing.assert_allclose(sliders.result.audio, sliders.parts.mix(1.0, 0.0, 1.0))
-    assert sliders.player.value[:4] == b"RIFF"
+    assert sliders.player.value[:4] == b"RIFF" and sliders.last_action == "re-mixed"
+    assert sliders.current_settings().quiet_db == 30.0                 # silencing: an explicit box, on by default
+    sliders.sliders["silence_quiet"].value = False
+    assert sliders.current_settings().quiet_db is None and sliders.sliders["quiet_db"].disabled
+    assert sliders.renders == renders + 1 and sliders.last_action == "re-synthesised"
 
 
 def test_cli_transfers_a_stereo_file_at_another_rate(tiny_model, tmp_path):

@@ -6,7 +6,7 @@ One module per command, each with `add_parser(commands)` and `run(args) -> exit 
   data        build a training set (built-in, URMP or a folder of recordings); summarise one
   pitch       track the f0 of an audio file into a CSV
   train       train a DDSP autoencoder on a dataset into a model folder (stop with Ctrl-C, --resume later)
-  evaluate    the DDSP paper's measures of a trained model on held-out data
+  evaluate    spectral loss, f0 and loudness errors of a trained model on held-out data
   transfer    play an audio file (a whistle, a voice) with a trained model, into a WAV
   experiment  the learned-encoder experiment of notebook 08: one row, every row, or the table
 

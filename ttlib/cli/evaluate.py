@@ -1,4 +1,4 @@
-"""`python -m ttlib evaluate --model DIR`: the DDSP paper's measures of a trained model, held out."""
+"""`python -m ttlib evaluate --model DIR`: spectral loss, f0 and loudness errors of a trained model, held out."""
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@
   doctor     the set-up checks of notebook 00 and `python -m ttlib doctor`
   plots      the one spectrogram, f0 tracks, spectra, loss curves, transfer controls
   widgets    the pitch explorer (notebooks 01-03) and the transfer sliders (notebook 07)
+  solutions  the `%%solution` cell magic: exercises' solutions run but stay hidden unless SHOW_SOLUTIONS
 
 Every notebook uses `record`; `from ttlib.course import plots, widgets` for the rest.
 """

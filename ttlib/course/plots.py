@@ -2,7 +2,8 @@
 
 `spectrogram` is the course's one spectrogram (every notebook from 01 on); `f0_track`
 and `magnitude_spectrum` draw notebook 00-01's first sounds; `loss_curves` notebook 06's
-training; `transfer_controls` notebook 07's adjustment. `save` keeps a figure as PNG.
+training; `transfer_controls` notebook 07's adjustment, and `transfer_view` its sliders' picture
+(the control curves beside the result's spectrogram). `save` keeps a figure as PNG.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ttlib.models.training import read_losses, read_validation
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _axes(ax) -> Axes:
@@ -166,3 +168,31 @@ def transfer_controls(source, adjusted, statistics: dict, axes=None) -> list:
         ax.set(xlabel="time (s)", ylabel=unit)
     axes[0].legend(loc="upper right", fontsize=8)
     return axes
+
+
+def transfer_view(source, adjusted, statistics: dict, audio, sample_rate: int = SAMPLE_RATE,
+                  max_hz: float = 6000.0, figsize: tuple = (13, 4.2)) -> Figure:
+    """Notebook 07's slider picture: the control curves (pitch and loudness, `transfer_controls`)
+    on the left, the result's spectrogram with the adjusted f0 on the right.
+
+    Args:
+      source, adjusted, statistics: as for `transfer_controls`.
+      audio: the result, shape [n_samples].
+
+    Returns:
+      The figure (pitch axes, loudness axes, spectrogram axes in `fig.axes[:3]`).
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize)
+    grid = fig.add_gridspec(2, 2, width_ratios=(1, 1.4), hspace=0.55, wspace=0.18)
+    pitch_ax, loud_ax, spec_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[:, 1])
+    transfer_controls(source, adjusted, statistics, axes=[pitch_ax, loud_ax])
+    pitch_ax.set_xlabel("")
+    pitch_ax.set_title("control curves (model input)", fontsize=10)
+    # a 1024-point STFT with a 20 ms hop: half the cost of the default, so a slider's picture follows quickly
+    spectrogram(audio, sample_rate, ax=spec_ax, f0_hz=np.where(adjusted.on, adjusted.f0_hz, 0),
+                frame_rate=source.frame_rate, max_hz=max_hz, f0_label="adjusted f0", n_fft=1024,
+                hop_length=sample_rate // 50)
+    spec_ax.set_title("result: spectrogram", fontsize=10)
+    return fig

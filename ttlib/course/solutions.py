@@ -1,4 +1,4 @@
-"""Exercises' worked solutions that stay hidden until a teacher shows them (every notebook, 00-08).
+"""Exercises' worked solutions that stay hidden until a teacher shows them (notebooks 00-08, every one).
 
 Each notebook loads this IPython extension in its import cell,
 

@@ -7,7 +7,8 @@
   sources    `Item`s from the built-in set, URMP or a folder of recordings
   stats      `statistics` (pitch and loudness distributions), `training_ranges`
   dataset    `build_dataset`, `read_manifest`, `read_statistics`, `provider` (ddsp's reader)
-  examples   `Examples` in memory, `load_examples`, `BatchSampler`, `validation_batch`
+  examples   `Examples` in memory, `load_examples`, `read_examples` (dicts, with recording_id),
+             `BatchSampler`, `validation_batch`
 
 Taught in notebook 05; features from notebook 04 on.
 """
@@ -23,10 +24,10 @@ from ttlib.data.dataset import (
                                 tf_example,
                                 windows,
 )
-from ttlib.data.examples import BatchSampler, Examples, load_examples, validation_batch
+from ttlib.data.examples import BatchSampler, Examples, load_examples, read_examples, validation_batch
 from ttlib.data.sources import Item, parse_source
 from ttlib.data.stats import statistics, training_ranges
 
 __all__ = ["SPLITS", "BatchSampler", "DatasetError", "Examples", "Item", "build_dataset", "dataset_fingerprint",
-           "load_examples", "parse_source", "provider", "read_manifest", "read_statistics", "split_recordings",
-           "statistics", "tf_example", "training_ranges", "validation_batch", "windows"]
+           "load_examples", "parse_source", "provider", "read_examples", "read_manifest", "read_statistics",
+           "split_recordings", "statistics", "tf_example", "training_ranges", "validation_batch", "windows"]

@@ -1,7 +1,9 @@
 """A dataset split in memory, and the batches training draws from it.
 
 `load_examples` reads one split of a dataset folder (`ttlib.data.dataset`) into an
-`Examples`; `BatchSampler` gives the batch of training step k from (seed, k) alone,
+`Examples`; `read_examples` reads it as a list of dicts, keeping the audio of only a few
+examples (notebook 05 looks at every example's features but plays only a few);
+`BatchSampler` gives the batch of training step k from (seed, k) alone,
 which is what makes a resumed run see the same batches as an uninterrupted one
 (notebook 06); `validation_batch` is the fixed batch held-out measures use.
 
@@ -85,21 +87,14 @@ class Examples:
             f0_hz_truth=None if self.f0_hz_truth is None else self.f0_hz_truth[:, ::step])
 
 
-def load_examples(data_dir: str | os.PathLike, split: str = "train", max_examples: int | None = None) -> Examples:
-    """Read one split of a dataset folder (see `ttlib.data.dataset`) into memory.
-
-    Raises:
-      DatasetError: not a dataset folder, the split is empty, or its file is damaged.
-    """
+def _parsed(data_dir: str | os.PathLike, split: str, max_examples: int | None):
+    """Each example of `split` as a dict of NumPy arrays (bytes for recording_id), and the split's count."""
     import tensorflow as tf
 
     manifest = read_manifest(data_dir)
     if split not in SPLITS:
         raise DatasetError(f"split must be 'train' or 'validation', not {split!r}.")
     count = manifest["examples"].get(split, 0)
-    if count == 0:
-        raise DatasetError(f"{data_dir} has no {split} examples: rebuild it with more recordings "
-                           "(a recording must be at least one example long).")
     n_samples, n_frames = int(manifest["example_samples"]), int(manifest["example_frames"])
     spec = {"audio": tf.io.FixedLenFeature([n_samples], tf.float32),
             "f0_hz": tf.io.FixedLenFeature([n_frames], tf.float32),
@@ -107,17 +102,36 @@ def load_examples(data_dir: str | os.PathLike, split: str = "train", max_example
             "loudness_db": tf.io.FixedLenFeature([n_frames], tf.float32),
             "recording_id": tf.io.FixedLenFeature([], tf.string, default_value=b""),
             "f0_hz_truth": tf.io.FixedLenFeature([n_frames], tf.float32, default_value=[-1.0] * n_frames)}
-    records = tf.data.TFRecordDataset(str(Path(data_dir) / f"{split}.tfrecord"))
-    if max_examples is not None:
-        records = records.take(max_examples)
-    columns = {k: [] for k in spec}
-    try:
-        for record in records.map(lambda r: tf.io.parse_single_example(r, spec)).as_numpy_iterator():
-            for k in spec:
-                columns[k].append(record[k])
-    except tf.errors.OpError as exc:
-        raise DatasetError(f"{data_dir}/{split}.tfrecord cannot be read ({type(exc).__name__}); the file is "
-                           "damaged or from another format. Rebuild the dataset with --overwrite.") from None
+
+    def records():
+        if count == 0:
+            return
+        dataset = tf.data.TFRecordDataset(str(Path(data_dir) / f"{split}.tfrecord"))
+        if max_examples is not None:
+            dataset = dataset.take(max_examples)
+        try:
+            yield from dataset.map(lambda r: tf.io.parse_single_example(r, spec)).as_numpy_iterator()
+        except tf.errors.OpError as exc:
+            raise DatasetError(f"{data_dir}/{split}.tfrecord cannot be read ({type(exc).__name__}); the file is "
+                               "damaged or from another format. Rebuild the dataset with --overwrite.") from None
+
+    return records(), count, manifest
+
+
+def load_examples(data_dir: str | os.PathLike, split: str = "train", max_examples: int | None = None) -> Examples:
+    """Read one split of a dataset folder (see `ttlib.data.dataset`) into memory.
+
+    Raises:
+      DatasetError: not a dataset folder, the split is empty, or its file is damaged.
+    """
+    records, count, manifest = _parsed(data_dir, split, max_examples)
+    if count == 0:
+        raise DatasetError(f"{data_dir} has no {split} examples: rebuild it with more recordings "
+                           "(a recording must be at least one example long).")
+    columns = {}
+    for record in records:
+        for k, v in record.items():
+            columns.setdefault(k, []).append(v)
     truth = np.stack(columns["f0_hz_truth"])
     return Examples(
         audio=np.stack(columns["audio"]), f0_hz=np.stack(columns["f0_hz"]),
@@ -125,6 +139,28 @@ def load_examples(data_dir: str | os.PathLike, split: str = "train", max_example
         recording_id=[r.decode() for r in columns["recording_id"]],
         frame_rate=float(manifest["params"]["frame_rate"]), sample_rate=int(manifest["params"]["sample_rate"]),
         f0_hz_truth=None if (truth < 0).all() else truth)
+
+
+def read_examples(data_dir: str | os.PathLike, split: str = "train", keep_audio: tuple | list = ()) -> list[dict]:
+    """Every example of one split as a dict of NumPy arrays, in file order (notebook 05).
+
+    Unlike ddsp's reader (`ttlib.data.provider`), which knows only audio, f0_hz,
+    f0_confidence and loudness_db, each dict also has `recording_id` (a str) and, for
+    the built-in data, `f0_hz_truth`. To save memory, `audio` is kept only for the
+    example indices in `keep_audio`. An empty split gives an empty list.
+
+    Raises:
+      DatasetError: not a dataset folder, or its file is damaged.
+    """
+    keep = set(int(i) for i in keep_audio)
+    examples = []
+    for index, record in enumerate(_parsed(data_dir, split, None)[0]):
+        example = {k: v for k, v in record.items() if k != "audio" or index in keep}
+        example["recording_id"] = example["recording_id"].decode()
+        if (example["f0_hz_truth"] < 0).all():
+            del example["f0_hz_truth"]
+        examples.append(example)
+    return examples
 
 
 class BatchSampler:

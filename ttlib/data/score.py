@@ -58,7 +58,7 @@ class InstrumentSpec:
 INSTRUMENTS = {
     # Trumpet: E3 (165 Hz) to D6 (1175 Hz).
     "trumpet": InstrumentSpec("trumpet", 56, 52, 86, (8.0, 30.0), (4.5, 6.5), (55, 120), 12.0, (35.0, 55.0)),
-    # Whistling: F5 (698 Hz) to F#7 (2960 Hz), above CREPE's 1976 Hz ceiling at the top.
+    # Whistling: F5 (698 Hz) to F#7 (2960 Hz), above CREPE's ceiling (about 2 kHz) at the top.
     "whistle": InstrumentSpec("whistle", 78, 77, 102, (15.0, 45.0), (4.0, 7.0), (60, 110), 4.0, (20.0, 35.0)),
 }
 SCALES = {

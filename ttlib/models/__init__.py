@@ -5,7 +5,7 @@
   checkpoint  the model folder: `load_model`, `check_model_folder`, `LoadedModel`
   loop        `run_loop`, the one training loop (steps, logs, checkpoints, Ctrl-C); `set_seed`
   training    `train` (a dataset into a model folder, resumable), `read_losses`, `read_validation`
-  evaluation  `resynthesize`, `evaluate` (the DDSP paper's measures), `spectral_loss`, `held_out_loss`
+  evaluation  `resynthesize`, `evaluate` (spectral loss, f0 and loudness errors), `spectral_loss`, `held_out_loss`
 
 Synthesizers are built by hand in notebook 04; notebook 06 trains, resumes, loads and measures.
 """

@@ -1,6 +1,9 @@
-"""Resynthesis and the DDSP paper's measures of a trained model on held-out audio.
+"""Resynthesis and its measures, for a trained model on held-out audio.
 
-Measures (Engel et al., 2020, section 5 and table 1), on held-out examples:
+The DDSP paper (Engel et al., 2020) reports resynthesis as a loudness L1 error (dB), an f0
+L1 error and an f0 outlier rate (ddsp's `training/metrics.py`); the course measures the
+loudness and f0 errors in the same spirit (f0 in cents, CREPE on the output) and adds its
+own spectral loss. On held-out examples:
   - `spectral_loss`: the multi-scale spectral loss (`ttlib.core.constants.PAPER_FFT_SIZES`,
     L1 of linear and log magnitudes) between the audio and its resynthesis: the
     same measure for every configuration, whatever loss it trained with;
@@ -112,7 +115,7 @@ def f0_and_loudness_errors(output, f0_hz, f0_confidence, loudness_db, frame_rate
 
 def evaluate(loaded, examples: Examples, max_examples: int | None = 32, f0_method: str = "crepe-tiny",
              progress: bool = False) -> dict:
-    """The DDSP paper's measures of a model on held-out examples (see the module's docstring).
+    """The resynthesis measures of a model on held-out examples (see the module's docstring).
 
     Args:
       loaded: a `ttlib.models.LoadedModel`.

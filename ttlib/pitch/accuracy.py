@@ -5,7 +5,9 @@
 - `output_f0_error`: a synthesised output's f0, tracked again by CREPE, against the
   f0 it was meant to have, in cents: the one measure of "does it play the right
   note" used by evaluation (notebook 06), transfer's check (notebook 07, `python -m
-  ttlib transfer --check`) and the learned-encoder experiment (notebook 08).
+  ttlib transfer --check`) and the learned-encoder experiment (notebook 08);
+- `busiest_window`: where a stretch of frames holds the most of some condition (notebook 03
+  measures CREPE on the minute of whistle that goes most often above its ceiling).
 """
 from __future__ import annotations
 
@@ -117,3 +119,17 @@ def output_f0_error(output, reference_f0_hz, frame_rate: float, playing=None, me
     on = (reference[:n] > 0) if playing is None else (np.asarray(playing, bool)[:n] & (reference[:n] > 0))
     compared = on & tracked.voiced[:n] & (tracked.f0_hz[:n] > 0)
     return F0Error(cents(tracked.f0_hz[:n][compared], reference[:n][compared]), compared, int(on.sum()), tracked)
+
+
+def busiest_window(mask, n: int) -> int:
+    """First frame of the `n` consecutive frames holding the most True values of `mask`.
+
+    Notebook 03 uses it to pick the stretch of the built-in whistle whose exact f0 is
+    most often above CREPE's top bin. Ties go to the earliest stretch; a mask of at
+    most `n` frames gives 0.
+    """
+    mask = np.asarray(mask, bool).reshape(-1)
+    if mask.size <= n:
+        return 0
+    counts = np.cumsum(np.r_[0, mask.astype(int)])
+    return int(np.argmax(counts[n:] - counts[:-n]))

@@ -19,7 +19,8 @@ CREPE_MIN_HZ = 31.70
 """Centre of CREPE's lowest pitch bin (1997.38 cents above 10 Hz)."""
 CREPE_MAX_HZ = 2005.50
 """Centre of CREPE's highest pitch bin (20 cents x 359 higher): it can report nothing above.
-In practice its confidence collapses already near 1976 Hz (B6), where training data ran out."""
+B6 (1976 Hz) is the highest note it can name; on a clean sine its confident answers stop near 2 kHz
+(notebook 03 measures where)."""
 
 
 def crepe_f0_hz(audio, capacity: str = "tiny", sample_rate: int = SAMPLE_RATE,
@@ -30,7 +31,7 @@ def crepe_f0_hz(audio, capacity: str = "tiny", sample_rate: int = SAMPLE_RATE,
     Args:
       capacity: one of `CAPACITIES`.
       octaves_down: analyse the audio this many octaves lower and double the answer
-        as often. CREPE's bins stop at 1976 Hz; a whistle at 2.5 kHz is read as
+        as often. CREPE's top bin is centred at 2005.5 Hz; a whistle at 2.5 kHz is read as
         1.25 kHz one octave down. It is done by telling CREPE the audio's rate is
         sample_rate / 2**octaves_down: CREPE resamples it to 16 kHz, which plays it
         slower and lower, and the frame hop is stretched to match.

@@ -79,12 +79,12 @@ def track(audio, method: str = "crepe-tiny", sample_rate: int = SAMPLE_RATE, fra
       audio: mono samples, shape [n_samples], at `sample_rate` Hz.
       method: one of `METHODS`.
       frame_rate: frames per second of the result (Hz).
-      fmin, fmax: search range of YIN and pYIN (Hz); CREPE always covers 32 to 1976 Hz.
+      fmin, fmax: search range of YIN and pYIN (Hz); CREPE's bins span 31.7 to 2005.5 Hz.
       voicing_threshold: confidence for `voiced`; None takes `DEFAULT_VOICING`.
       crepe_step_ms: run CREPE at this hop and interpolate onto the grid (10 ms is
         2.5 times faster than 4 ms); None runs it at the grid's own hop.
       crepe_octaves_down: analyse with CREPE this many octaves lower (see `crepe_f0_hz`):
-        1 for whistling, which goes above CREPE's 1976 Hz ceiling.
+        1 for whistling, which goes above CREPE's ceiling (top bin 2005.5 Hz).
       silence_db: frames quieter than this (RMS, dB re full scale) are unvoiced whatever
         the tracker says (CREPE normalises every frame, so it hears pitch in a faint
         reverb tail); None keeps the tracker's decision.

@@ -13,7 +13,8 @@ from ttlib.core.units import SAMPLE_RATE, hop_length, n_frames
 
 def yin(audio, sample_rate: int = SAMPLE_RATE, frame_rate: float = 100.0, fmin: float = 60.0,
         fmax: float = 2000.0, frame_length: int = 1024, threshold: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """YIN, steps 1 to 4, in NumPy.
+    """YIN in NumPy: the paper's steps 2 to 5 (step 6, the best local estimate, is left out),
+    with the parabola fitted to the normalised d' as librosa does (the paper fits the raw d).
 
     1. difference function d(tau) = sum_j (x_j - x_{j+tau})^2 over a window of
        W = frame_length - tau_max samples, from autocorrelations by FFT;

@@ -8,8 +8,9 @@ CREPE's pretrained convolutional layers instead of on f0 and loudness.
   training  the two stages (`train_stage`), through `ttlib.models.loop`
   testset   `transfer_set`: held-out whistling and the same scores played by the built-in trumpet
   runner    `Runner`: plays a trained row (learned or the DDSP baseline)
-  measures  `evaluate_run`: the DDSP paper's measures on resynthesis and on transfer
+  measures  `evaluate_run`: spectral loss, f0 and loudness errors on resynthesis and on transfer
   runs      `datasets`, `run` (one row into its folder), `load_row`, `load_runner`, `results_table`
+  verdicts  `verdict` (a row against the published one), `conclusions` (notebook 08's, from the table)
 
 `python -m ttlib experiment learned-encoder ...` runs the same rows into the same folders.
 """
@@ -42,9 +43,10 @@ from ttlib.experiments.learned_encoder.runs import (
                                                      run,
 )
 from ttlib.experiments.learned_encoder.testset import TransferSet, transfer_set
+from ttlib.experiments.learned_encoder.verdicts import LOWER_IS_BETTER, conclusions, verdict
 
-__all__ = ["FAST_SIZES", "FIXES", "METRICS_VERSION", "ROWS", "TABLE_COLUMNS", "ExperimentConfig", "ExperimentError",
-           "Runner", "TransferSet", "build_model", "cached_encoder_features", "crepe_convolutions", "crepe_windows",
-           "datasets", "default_root", "encoder_features", "evaluate_run", "load_row", "load_runner", "make_loss",
-           "mel_loss", "output_measures", "results_table", "row_config", "row_config_by_name", "run", "silence_loss",
-           "transfer_set"]
+__all__ = ["FAST_SIZES", "FIXES", "LOWER_IS_BETTER", "METRICS_VERSION", "ROWS", "TABLE_COLUMNS", "ExperimentConfig",
+           "ExperimentError", "Runner", "TransferSet", "build_model", "cached_encoder_features",
+           "crepe_convolutions", "crepe_windows", "datasets", "default_root", "encoder_features", "evaluate_run",
+           "load_row", "load_runner", "make_loss", "mel_loss", "output_measures", "results_table", "row_config",
+           "row_config_by_name", "run", "silence_loss", "transfer_set", "conclusions", "verdict"]

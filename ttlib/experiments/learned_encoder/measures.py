@@ -75,7 +75,7 @@ def output_measures(outputs, reference_f0_hz, playing, loudness_reference_db, fr
 
 
 def evaluate_run(runner: Runner, trumpet_held_out: Examples, tset: TransferSet, f0_method: str = "crepe-tiny") -> dict:
-    """The DDSP paper's measures on trumpet resynthesis and on whistle-to-trumpet transfer.
+    """Spectral loss, f0 and loudness errors on trumpet resynthesis and on whistle-to-trumpet transfer.
 
     Resynthesis (held-out trumpet clips from their own audio / features): spectral loss
     against the input; f0 error against the input's f0 (CREPE's, as the baseline was
