@@ -208,6 +208,8 @@ def test_notebook_is_clean(notebook):
     assert "FAST = False" in source and "OUTPUT_DIR =" in source, f"{notebook.name}: parameters lack FAST or OUTPUT_DIR"
     assert nb["cells"][0]["cell_type"] == "markdown" and "What you will learn" in "".join(nb["cells"][0]["source"]), \
         f"{notebook.name}: the first cell must be a title saying what you will learn"
+    assert "**Time:**" in "".join(nb["cells"][0]["source"]), \
+        f"{notebook.name}: the title cell should say how long it takes (a '**Time:**' line, measured)"
     headings = [line.strip("# ").strip() for c in nb["cells"] if c["cell_type"] == "markdown"
                 for line in "".join(c["source"]).splitlines() if line.startswith("## ")]
     ending = [h for h in headings if h in ("Summary", "Exercises", "References")]
