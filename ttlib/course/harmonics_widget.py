@@ -19,16 +19,11 @@ from ttlib.audio.listen import wav_bytes
 from ttlib.core.errors import ConfigError
 from ttlib.core.units import SAMPLE_RATE
 from ttlib.course import plots
-from ttlib.course.widgets import png_bytes
+from ttlib.course.widgets import Progress, png_bytes
+from ttlib.synth.tones import tilt_gains
 
 MEASURED = "measured amplitudes"
 SYNTHETIC = "synthetic: flat, shaped by the tilt"
-
-
-def tilt_gains(n_harmonics: int, tilt_db_per_octave: float) -> np.ndarray:
-    """Linear gain of harmonics 1 ... n_harmonics for a tilt in dB per octave (harmonic 1 keeps 0 dB)."""
-    k = np.arange(1, n_harmonics + 1)
-    return 10.0 ** (tilt_db_per_octave * np.log2(k) / 20.0)
 
 
 def shape_harmonics(amplitudes, n_harmonics: int | None = None, odd_only: bool = False,
@@ -130,7 +125,7 @@ def harmonics_explorer(amplitudes, f0_hz, frame_rate: float, sample_rate: int = 
     }
     picture = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
     player = widgets.Audio(format="wav", autoplay=False, loop=False)
-    status = widgets.Label()
+    progress = Progress()
     busy = {"setting": False}
 
     def update(**values) -> dict:
@@ -143,7 +138,7 @@ def harmonics_explorer(amplitudes, f0_hz, frame_rate: float, sample_rate: int = 
         finally:
             busy["setting"] = False
         v = {name: control.value for name, control in controls.items()}
-        status.value = "rendering ..."
+        progress.start(1, "rendering ...")
         frame = int(np.clip(round(v["instant_s"] * frame_rate), 0, n_frames - 1))
         shaped = shape_harmonics(sources[v["source"]], v["n_harmonics"], v["odd_only"], v["tilt_db_per_octave"],
                                  frame if v["freeze"] else None)
@@ -161,10 +156,10 @@ def harmonics_explorer(amplitudes, f0_hz, frame_rate: float, sample_rate: int = 
         ax2.set_title(f"spectrum of the rendered tone (f0 {f0_hz[frame]:.0f} Hz)")
         picture.value = png_bytes(fig)
         player.value = wav_bytes(audio)
-        status.value = (f"{v['source']}: {v['n_harmonics']} harmonics{' (odd only)' if v['odd_only'] else ''}, "
+        progress.done(f"{v['source']}: {v['n_harmonics']} harmonics{' (odd only)' if v['odd_only'] else ''}, "
                         f"tilt {v['tilt_db_per_octave']:+.0f} dB/octave"
                         f"{', frozen at %.2f s' % (frame / frame_rate) if v['freeze'] else ''}; "
-                        f"centroid {centroid:.2f} x f0")
+                      f"centroid {centroid:.2f} x f0")
         return {"audio": audio, "levels_db": levels_db, "centroid_harmonics": centroid, "frame": frame}
 
     for control in controls.values():
@@ -173,5 +168,5 @@ def harmonics_explorer(amplitudes, f0_hz, frame_rate: float, sample_rate: int = 
                                                     controls["tilt_db_per_octave"]]),
                                       widgets.VBox([controls["odd_only"], controls["freeze"],
                                                     controls["instant_s"]])]),
-                        status, player, picture])
+                        progress.widget, player, picture])
     return box, update

@@ -19,17 +19,12 @@ from ttlib.core.errors import ConfigError
 from ttlib.core.units import SAMPLE_RATE
 from ttlib.course import plots
 from ttlib.course.widgets import Progress, png_bytes
+from ttlib.synth.tones import tilt_gains
 
 DEFAULTS = {"f0_hz": 262.0, "tilt_db_per_octave": -6.0, "noise_db": -20.0, "t60_s": 1.0}
 """The knobs' starting values."""
 FRAME_RATE = 250
 """Control frames per second of the rendered note (Hz)."""
-
-
-def harmonic_weights(tilt_db_per_octave: float, n_harmonics: int = 40) -> np.ndarray:
-    """Harmonic k at tilt · log2(k) dB re the fundamental, as linear weights (harmonic 1 is 1)."""
-    k = np.arange(1, n_harmonics + 1)
-    return 10.0 ** (tilt_db_per_octave * np.log2(k) / 20.0)
 
 
 def decaying_ir(t60_s: float, sample_rate: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:
@@ -64,7 +59,7 @@ def render_tone(f0_hz: float = 262.0, tilt_db_per_octave: float = -6.0, noise_db
     n_frames = int(round((seconds + tail_s) * FRAME_RATE))
     t = np.arange(n_frames) / FRAME_RATE
     envelope = np.clip(np.minimum(t / 0.03, (seconds - t) / 0.1), 0.0, 1.0)        # 30 ms attack, 100 ms release
-    weights = harmonic_weights(tilt_db_per_octave, n_harmonics)
+    weights = tilt_gains(n_harmonics, tilt_db_per_octave)
     controls = [tf.constant(x, tf.float32) for x in (0.3 * envelope[None, :, None],
                                                      np.tile(weights[None, None, :], (1, n_frames, 1)),
                                                      np.full((1, n_frames, 1), f0_hz))]

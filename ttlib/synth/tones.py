@@ -10,6 +10,16 @@ import numpy as np
 from ttlib.core.units import SAMPLE_RATE
 
 
+def tilt_gains(n_harmonics: int, tilt_db_per_octave: float) -> np.ndarray:
+    """Linear gains of harmonics 1 ... n_harmonics for a spectral tilt: harmonic k at tilt x log2(k) dB.
+
+    Harmonic 1 keeps 0 dB; -6 dB/octave halves the amplitude at every doubling of k.
+    The harmonics explorer (notebook 01) and the synthesizer knobs (notebook 04) shape tones with it.
+    """
+    k = np.arange(1, n_harmonics + 1)
+    return 10.0 ** (tilt_db_per_octave * np.log2(k) / 20.0)
+
+
 def sine(f0_hz: float = 440.0, seconds: float = 1.0, amplitude: float = 0.5,
          sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """A sine at `f0_hz` (Hz) lasting `seconds` (s)."""
