@@ -40,3 +40,16 @@ def test_tiny_autoencoder_learns_and_the_seed_reproduces_the_losses():
     assert first[-1] < first[0], f"the loss did not fall: {first}"
     np.testing.assert_allclose(again, first, rtol=1e-5)
     assert 1_000 < models.count_parameters(model) < 100_000
+
+
+def test_a_timbre_code_z_works_at_every_configuration_frame_count():
+    """ddsp's MFCC encoder knows only some z frame counts; `course` has 200 frames per clip (notebook 06, ex. 1)."""
+    from ttlib.models.autoencoder import z_time_steps
+
+    assert [z_time_steps(n) for n in (63, 125, 200, 250, 1000, 2000)] == [63, 125, 250, 250, 1000, 1000]
+    cfg = models.get_config("course").replace(z_dims=4, batch_size=1, rnn_channels=8, mlp_channels=8)
+    assert cfg.n_frames == 200
+    model = models.build_autoencoder(cfg)
+    batch = {k: v[:1] for k, v in models.synthetic_batch(cfg).items()}
+    out = model(batch, training=False)
+    assert out["z"].shape == (1, cfg.n_frames, 4)                  # resampled to the control frames

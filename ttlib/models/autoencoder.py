@@ -77,7 +77,7 @@ def build_autoencoder(config: str | ModelConfig = "course", seconds: float | Non
     encoder, input_keys = None, ("ld_scaled", "f0_scaled")
     if cfg.z_dims:
         encoder = encoders.MfccTimeDistributedRnnEncoder(
-            rnn_channels=cfg.rnn_channels, rnn_type="gru", z_dims=cfg.z_dims, z_time_steps=cfg.n_frames)
+            rnn_channels=cfg.rnn_channels, rnn_type="gru", z_dims=cfg.z_dims, z_time_steps=z_time_steps(cfg.n_frames))
         input_keys = ("ld_scaled", "f0_scaled", "z")
     return models.Autoencoder(
         preprocessor=preprocessing.F0LoudnessPreprocessor(
@@ -92,6 +92,16 @@ def build_autoencoder(config: str | ModelConfig = "course", seconds: float | Non
         processor_group=ddsp.processors.ProcessorGroup(dag=dag, name="processor_group"),
         losses=[multiscale_spectral_loss(cfg.fft_sizes)],
     )
+
+
+Z_TIME_STEPS = (63, 125, 250, 500, 1000)
+"""The numbers of z frames per 4 s clip that ddsp's `MfccTimeDistributedRnnEncoder` has MFCC settings for."""
+
+
+def z_time_steps(n_frames: int) -> int:
+    """The z frames per clip for a model of `n_frames` control frames: `n_frames` itself if ddsp allows it,
+    else the next larger allowed value (ddsp's encoder resamples z to the control frames), e.g. 200 -> 250."""
+    return next((steps for steps in Z_TIME_STEPS if steps >= n_frames), Z_TIME_STEPS[-1])
 
 
 def multiscale_spectral_loss(fft_sizes: tuple = PAPER_FFT_SIZES) -> ddsp.losses.SpectralLoss:
