@@ -6,9 +6,9 @@ import pytest
 import soundfile
 
 from ttlib import cli, models
-from ttlib.cli.experiment import row_command
 from ttlib.core.units import cents
 from ttlib.experiments import learned_encoder as experiment
+from ttlib.experiments.learned_encoder import row_command
 
 
 def test_rows_and_commands_round_trip():
@@ -18,9 +18,13 @@ def test_rows_and_commands_round_trip():
         command = row_command(cfg)
         args = cli.build_parser().parse_args(command.split()[3:])
         again = experiment.row_config(args.fix, harmonic_only=args.harmonic_only, baseline=args.baseline,
-                                      fine_tune=args.fine_tune_encoder, whistle_steps=args.whistle_steps,
-                                      trumpet_steps=args.trumpet_steps)
+                                      fine_tune=args.fine_tune_encoder, crepe_f0=args.crepe_f0,
+                                      whistle_steps=args.whistle_steps, trumpet_steps=args.trumpet_steps)
         assert again == cfg, command
+    assert experiment.row_config_by_name("crepe-f0").f0_input
+    assert row_command(experiment.row_config_by_name("crepe-f0"), seed=2) == \
+        "python -m ttlib experiment learned-encoder --crepe-f0 --seed 2"
+    assert experiment.row_config(["loudness-skip"], crepe_f0=True).name == "loudness-skip+crepe-f0"
     cfg = experiment.row_config(["all"])
     assert cfg.name == "all-fixes" and cfg.loudness_skip and cfg.silence_weight > 0
     assert cfg.encoder_capacity == "small" and cfg.loss == "log-mel"
@@ -36,6 +40,12 @@ def test_bad_settings_are_refused():
         experiment.row_config_by_name("nope")
     with pytest.raises(experiment.ExperimentError, match="loss"):
         experiment.ExperimentConfig(loss="l2").validate()
+    with pytest.raises(experiment.ExperimentError, match="f0_input"):
+        experiment.ExperimentConfig(conditioning="f0-loudness", f0_input=True).validate()
+    # a run.json written before a field existed reads with the field's default
+    old = experiment.row_config().to_dict()
+    del old["f0_input"]
+    assert experiment.ExperimentConfig.from_dict(old) == experiment.row_config()
 
 
 def test_encoder_features_ignore_level_and_match_crepe_by_hand():
@@ -96,6 +106,8 @@ def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
         assert 0 <= m["silent_where_playing"] <= 1 and 0 <= m["output_voiced_fraction"] <= 1
     log = json.loads((out / "run.json").read_text())
     assert len(log["transfer_clips"]) == 2
+    assert log["code"] == experiment.code_version() and log["metrics_version"] == experiment.METRICS_VERSION
+    assert log["data_versions"]["trumpet_source"] == "builtin:trumpet" and log["machine"]["cpus"] >= 1
     assert log["command"].startswith("python -m ttlib experiment learned-encoder --fix loudness-skip")
     rows = (out / "losses.csv").read_text().splitlines()
     assert rows[0].startswith("stage,step,loss") and len(rows) == 1 + 3 + 3
@@ -135,14 +147,19 @@ def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
 
 
 def test_same_seed_same_numbers_and_damaged_weights(fast_data, tmp_path):
+    """What notebook 08 promises: on one machine, the same seed gives the same losses and measures, to the bit."""
     trumpet_dir, whistle_dir = fast_data
     cfg = experiment.row_config(fast=True, whistle_steps=3, trumpet_steps=3)
-    runs = []
+    runs, measures = [], []
     for name in ("a", "b"):
-        experiment.run(cfg, tmp_path / name, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+        metrics = experiment.run(cfg, tmp_path / name, trumpet_dir, whistle_dir, n_eval=2, progress=False)
         lines = (tmp_path / name / "losses.csv").read_text().splitlines()
         runs.append([line.rsplit(",", 1)[0] for line in lines])          # without the elapsed seconds
+        measures.append({k: metrics[k] for k in ("transfer", "resynthesis")})
     assert runs[0] == runs[1]
+    assert measures[0] == measures[1]
+    other = experiment.run(cfg, tmp_path / "seed1", trumpet_dir, whistle_dir, seed=1, n_eval=2, progress=False)
+    assert other["transfer"]["spectral_loss"] != measures[0]["transfer"]["spectral_loss"]   # the seed matters
     for f in (tmp_path / "a" / "weights").glob("*.data-*"):
         f.write_bytes(f.read_bytes()[:100])
     with pytest.raises(experiment.ExperimentError, match="cannot be loaded"):
@@ -161,17 +178,132 @@ def test_an_interrupted_run_starts_again(fast_data, tmp_path, capsys):
     assert (out / "metrics.json").is_file() and not partial.exists()
 
 
-def test_cli_runs_the_baseline_and_prints_the_table(fast_data, tmp_path, capsys):
+def test_cli_runs_seeds_and_prints_the_table_with_verdicts(fast_data, tmp_path, capsys):
     root = str(tmp_path / "runs")
     assert cli.main(["experiment", "learned-encoder", "--baseline", "--fast", "--trumpet-steps", "3",
-                     "--n-eval", "2", "--root", root, "--quiet"]) == 0
-    assert (tmp_path / "runs" / "ddsp-baseline" / "model" / "model.json").is_file()
-    metrics = json.loads((tmp_path / "runs" / "ddsp-baseline" / "metrics.json").read_text())
+                     "--n-eval", "2", "--root", root, "--quiet", "--seeds", "2"]) == 0
+    for seed in (0, 1):
+        assert (experiment.run_dir(root, "ddsp-baseline", seed) / "model" / "model.json").is_file()
+    metrics = json.loads((experiment.run_dir(root, "ddsp-baseline", 0) / "metrics.json").read_text())
     assert metrics["resynthesis"]["oscillator_f0_error_cents_median"] == 0.0     # the baseline is given f0
     assert metrics["resynthesis"]["f0_error_cents_median"] < 100                # and plays near it
+    assert json.loads((experiment.run_dir(root, "ddsp-baseline", 1) / "run.json").read_text())["command"].endswith(
+        "--baseline --trumpet-steps 3 --fast --seed 1")
+    assert cli.main(["experiment", "learned-encoder", "--crepe-f0", "--fast", "--whistle-steps", "3",
+                     "--trumpet-steps", "3", "--n-eval", "2", "--root", root, "--quiet", "--seeds", "2"]) == 0
+    capsys.readouterr()
     assert cli.main(["experiment", "table", "--root", root]) == 0
     out = capsys.readouterr().out
-    assert "ddsp-baseline" in out and "--baseline --trumpet-steps 3 --fast" in out
+    assert "ddsp-baseline" in out and "crepe-f0" in out and "seeds" in out
+    table = experiment.results_table(root)
+    assert list(table.index) == [("crepe-f0", 0), ("crepe-f0", 1), ("ddsp-baseline", 0), ("ddsp-baseline", 1)]
+    summary = experiment.summarize(table)
+    spectral = table["transfer spectral"]
+    assert summary.loc["crepe-f0", ("transfer spectral", "max")] == spectral.loc["crepe-f0"].max()
+    assert summary.loc["crepe-f0", ("seeds", "n")] == 2
+    assert cli.main(["experiment", "table", "--root", root, "--per-seed"]) == 0
+    assert "seed" in capsys.readouterr().out
+    assert json.loads((experiment.run_dir(root, "crepe-f0", 1) / "run.json").read_text())["command"] == \
+        "python -m ttlib experiment learned-encoder --crepe-f0 --whistle-steps 3 --trumpet-steps 3 --fast --seed 1"
     assert cli.main(["experiment", "learned-encoder", "--baseline", "--fix", "log-mel", "--root", root]) == 2
     assert "baseline takes no fixes" in capsys.readouterr().err
     assert cli.main(["experiment", "table", "--root", str(tmp_path / "empty")]) == 2
+
+
+def test_the_hypothesis_row_plays_the_given_f0(fast_data, tmp_path):
+    trumpet_dir, whistle_dir = fast_data
+    cfg = experiment.row_config(crepe_f0=True, fast=True, whistle_steps=3, trumpet_steps=3)
+    metrics = experiment.run(cfg, tmp_path / cfg.name, trumpet_dir, whistle_dir, n_eval=2, progress=False)
+    model = experiment.load_runner(tmp_path / cfg.name).model
+    assert "f0_logit" not in dict(model.decoder.output_splits)             # it does not guess f0 ...
+    assert "f0_scaled" in model.decoder.input_keys                          # ... it reads CREPE's
+    # resynthesis: the oscillator plays the dataset's CREPE f0 exactly, as the baseline's does
+    assert metrics["resynthesis"]["oscillator_f0_error_cents_median"] == pytest.approx(0.0, abs=1e-3)
+    # transfer: the whistle's f0 moved into the trumpet's register, off only by the tracker's error
+    assert metrics["transfer"]["oscillator_f0_error_cents_median"] < 50.0
+
+
+def test_old_single_seed_folders_move_into_seed_folders(tmp_path):
+    root = tmp_path / "runs"
+    for folder, name, seed in (("published", "published", 0), ("published-seed1", "published", 1)):
+        (root / folder / "weights").mkdir(parents=True)
+        (root / folder / "run.json").write_text(json.dumps({"name": name, "seed": seed}))
+        (root / folder / "metrics.json").write_text("{}")
+        (root / folder / "weights" / "model.index").write_text("w")
+    moved = experiment.migrate_legacy(root)
+    assert len(moved) == 2
+    assert experiment.finished_seeds(root, "published") == {0: root / "published" / "seed-0",
+                                                            1: root / "published" / "seed-1"}
+    assert (root / "published" / "seed-0" / "weights" / "model.index").read_text() == "w"      # nothing lost
+    assert not (root / "published-seed1").exists() and not (root / "published" / "metrics.json").exists()
+    assert experiment.migrate_legacy(root) == []
+
+
+def test_the_reference_check_finds_what_differs(fast_data, tmp_path, capsys):
+    """check_reference compares a reference folder with this code; here a fake one made from a fast run."""
+    trumpet_dir, whistle_dir = fast_data
+    cfg = experiment.row_config(fast=True, whistle_steps=2, trumpet_steps=2)
+    experiment.run(cfg, tmp_path / "one", trumpet_dir, whistle_dir, n_eval=2, progress=False)
+    ref = tmp_path / "reference"
+    fast_check = {}
+    for name in experiment.ROWS:
+        for seed in experiment.REFERENCE_SEEDS:
+            folder = experiment.run_dir(ref, name, seed)
+            folder.mkdir(parents=True)
+            log = json.loads((tmp_path / "one" / "run.json").read_text())
+            log.update(config=experiment.row_config_by_name(name).to_dict(), seed=seed, name=name)
+            (folder / "run.json").write_text(json.dumps(log))
+            (folder / "metrics.json").write_text((tmp_path / "one" / "metrics.json").read_text())
+        fast_check[name] = experiment.reference.fast_measures(
+            json.loads((tmp_path / "one" / "metrics.json").read_text()))
+    info = {"code": experiment.code_version(), "metrics_version": experiment.METRICS_VERSION,
+            "rows": list(experiment.ROWS), "seeds": list(experiment.REFERENCE_SEEDS),
+            "fast_check": {"seed": 0, "n_eval": 2, "rows": fast_check}}
+    (ref / "reference.json").write_text(json.dumps(info))
+    assert experiment.check_reference(ref) == []
+    assert cli.main(["experiment", "reference", "--out", str(ref)]) == 0
+    assert "matches this code" in capsys.readouterr().out
+    # the fast check: the same measures pass, a changed one is named
+    one = json.loads((tmp_path / "one" / "metrics.json").read_text())
+    assert experiment.check_fast_run({"published": one}, root=ref) == []
+    one["transfer"]["spectral_loss"] *= 1.01
+    assert experiment.check_fast_run({"published": one}, root=ref)[0].startswith("published: transfer spectral_loss")
+    # a missing seed, another code version, another row's settings: each named
+    import shutil
+
+    shutil.rmtree(experiment.run_dir(ref, "log-mel", 2))
+    log_file = experiment.run_dir(ref, "published", 1) / "run.json"
+    log = json.loads(log_file.read_text())
+    log["code"] = "0" * 16
+    log_file.write_text(json.dumps(log))
+    log_file = experiment.run_dir(ref, "crepe-f0", 0) / "run.json"
+    log = json.loads(log_file.read_text())
+    log["config"] = experiment.row_config_by_name("published").to_dict()
+    log_file.write_text(json.dumps(log))
+    problems = experiment.check_reference(ref)
+    assert any("log-mel: seed 2 missing" in p for p in problems)
+    assert any("published" in p and "made by code 0000" in p for p in problems)
+    assert any("crepe-f0" in p and "not the default settings" in p for p in problems)
+    assert cli.main(["experiment", "reference", "--out", str(ref)]) == 1
+    assert "not made by this code" in capsys.readouterr().out
+    assert experiment.check_reference(tmp_path / "none")[0].startswith("no reference run")
+
+
+def test_the_experiment_runs_on_a_folder_of_recordings(tmp_path):
+    """AUDIO_DIR / --trumpet-source folder:PATH: the trumpet data comes from the folder, the runs go elsewhere."""
+    from ttlib import audio
+    from ttlib.data import builtin
+
+    recordings = tmp_path / "my trumpet"
+    recordings.mkdir()
+    for i in range(3):
+        clip = builtin.clip("trumpet", 10.0, seed=i)
+        audio.save_wav(recordings / f"take{i}.wav", clip.audio)
+    source = f"folder:{recordings}"
+    tag = experiment.runs.source_tag(source)
+    assert tag.startswith("folder-") and experiment.runs.source_tag("builtin:trumpet") == ""
+    assert experiment.default_root(True, source).name == f"learned-encoder-{tag}-fast"
+    trumpet_dir, whistle_dir = experiment.datasets(fast=True, root=tmp_path / "gen", trumpet_source=source)
+    assert trumpet_dir.name == f"trumpet-experiment-{tag}-fast"
+    assert json.loads((trumpet_dir / "manifest.json").read_text())["params"]["source"] == source
+    assert experiment.runs.data_versions(trumpet_dir, whistle_dir)["trumpet_source"] == source

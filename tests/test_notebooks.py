@@ -175,17 +175,25 @@ EXPECTED = {
         "encoder_by_hand_vs_library": _within(0.0, 1e-3),          # the encoder's input derived by hand
         "features_pitch_rpa": _within(0.8, 1.0),                    # CREPE's features hold the pitch ...
         "encoder_level_invariance": _within(0.0, 1e-3),            # ... and not the level
-        "rows": lambda v: v == list(experiment.ROWS),               # every row of the table was run
+        "rows": lambda v: v == list(experiment.ROWS),               # every row of the table was run ...
+        "seeds": lambda v: v == 2,                                  # ... with 2 seeds in the fast setting
+        "runs_per_row": lambda v: set(v.values()) == {2},
+        "no_overlap_chance": _within(1 / 3 - 1e-9, 1 / 3 + 1e-9),   # enumerated splits = 2 / C(4, 2)
         "table": lambda v: all(np.isfinite(x) for row in v.values() for k, x in row.items()
                                if "spectral" in k or "loudness" in k or "silent" in k),
         # even a few steps show it: given f0, the baseline's pitch is right; guessing it, the published
-        # model's oscillator is far off (f0 errors are None where the output has no pitch at all)
+        # model's oscillator is far off (f0 errors are None where the output has no pitch at all); the
+        # hypothesis row, given CREPE's f0 beside z, plays the tune like the baseline
         WHOLE: lambda r: r["table"]["ddsp-baseline"]["resynth f0 (cents)"] < 50.0
         and r["table"]["ddsp-baseline"]["transfer oscillator f0 (cents)"] < 50.0
-        < r["table"]["published"]["transfer oscillator f0 (cents)"],
+        < r["table"]["published"]["transfer oscillator f0 (cents)"]
+        and r["table"]["crepe-f0"]["transfer oscillator f0 (cents)"] < 50.0,
+        "seed0": lambda v: set(v) == set(experiment.ROWS),
         "verdicts": lambda v: set(v) == set(experiment.ROWS) - {"published", "published-harmonic"},
-        # the conclusion is written from the table: one sentence on the published model, one per fix, the baseline
-        "conclusions": lambda v: len(v) == 7 and "published model" in v[0] and "DDSP baseline" in v[-1],
+        # the conclusion is written from the runs: the seeds, the published model, one per fix and the
+        # hypothesis, the hypothesis against the baseline, the baseline
+        "conclusions": lambda v: len(v) == 10 and v[0].startswith("**Runs**: 2 seeds per row")
+        and "published model" in v[1] and "against the DDSP baseline" in v[-2] and "DDSP baseline" in v[-1],
         "your_run": lambda v: v == "published",
     },
 }

@@ -24,6 +24,9 @@ The proposed fixes, each a field of `ExperimentConfig` (`FIXES` lists them):
                    target where the target plays (dB of frame power, see `losses.silence_loss`);
   larger_encoder   CREPE `small` (twice the filters) and a 32-number z;
   log_mel          a multi-scale log-mel loss instead of linear-plus-log magnitudes.
+The hypothesis notebook 08 ends on (`f0_input`, the row `crepe-f0`): give the decoder
+CREPE's f0 beside z (scaled like ddsp's `f0_scaled`) and let the oscillator play it,
+as the baseline's does; everything else is the published set-up.
 The DDSP baseline (`conditioning="f0-loudness"`) is notebook 06's model (the `course`
 sizes, no reverb like the others) trained on the same trumpet data for as many steps
 as the decoder of stage 2.
@@ -42,7 +45,7 @@ from ttlib.pitch.crepe_weights import CAPACITIES
 FIXES = ("loudness-skip", "silence-penalty", "larger-encoder", "log-mel")
 """The fixes the author proposed (plus the log-mel loss), by their command-line names."""
 ROWS = ("published-harmonic", "published", "loudness-skip", "silence-penalty", "larger-encoder", "log-mel",
-        "all-fixes", "ddsp-baseline")
+        "all-fixes", "crepe-f0", "ddsp-baseline")
 """The rows of notebook 08's results table, in order (`row_config_by_name` builds each)."""
 
 
@@ -59,6 +62,8 @@ class ExperimentConfig:
       z_dims: numbers per frame in z.
       noise: add the filtered-noise synthesizer (else the harmonic oscillator alone).
       loudness_skip: the decoder also gets the input's loudness.
+      f0_input: the decoder also gets CREPE's f0 of the input, and the oscillator plays
+        it (instead of an f0 the decoder outputs).
       silence_weight: weight of the silence penalty (0 = off).
       loss: "spectral" (multi-scale linear + log magnitudes) or "log-mel".
       f0_range_midi: the range of the decoder's f0 output (MIDI numbers).
@@ -77,6 +82,7 @@ class ExperimentConfig:
     z_dims: int = 16
     noise: bool = True
     loudness_skip: bool = False
+    f0_input: bool = False
     silence_weight: float = 0.0
     loss: str = "spectral"
     f0_range_midi: tuple = (36.0, 108.0)
@@ -130,6 +136,8 @@ class ExperimentConfig:
             problems.append("sizes must be at least 1")
         if self.whistle_steps < 0 or self.trumpet_steps < 1 or self.silence_weight < 0:
             problems.append("steps must be >= 0 (whistle) / >= 1 (trumpet), silence_weight >= 0")
+        if self.f0_input and self.conditioning != "learned":
+            problems.append("f0_input belongs to the learned encoder (the baseline is given f0 anyway)")
         if not self.f0_range_midi[0] < self.f0_range_midi[1]:
             problems.append("f0_range_midi must be (low, high)")
         if problems:
@@ -163,8 +171,8 @@ FAST_SIZES = dict(example_seconds=1.0, batch_size=4, rnn_channels=32, mlp_channe
 
 
 def row_config(fixes: tuple | list = (), harmonic_only: bool = False, baseline: bool = False, fine_tune: bool = False,
-               whistle_steps: int | None = None, trumpet_steps: int | None = None, fast: bool = False,
-               name: str | None = None) -> ExperimentConfig:
+               crepe_f0: bool = False, whistle_steps: int | None = None, trumpet_steps: int | None = None,
+               fast: bool = False, name: str | None = None) -> ExperimentConfig:
     """The configuration of one row: the published set-up with `fixes` switched on.
 
     Args:
@@ -172,6 +180,7 @@ def row_config(fixes: tuple | list = (), harmonic_only: bool = False, baseline: 
       harmonic_only: no filtered noise (the first published model).
       baseline: the DDSP baseline (f0 and loudness conditioning; `fixes` must be empty).
       fine_tune: fine-tune CREPE's convolutions in stage 1.
+      crepe_f0: give the decoder CREPE's f0 beside z (`ExperimentConfig.f0_input`).
       whistle_steps, trumpet_steps: None keeps the defaults (`FAST_SIZES` when `fast`).
       fast: the quick setting.
     """
@@ -181,8 +190,8 @@ def row_config(fixes: tuple | list = (), harmonic_only: bool = False, baseline: 
     unknown = [f for f in fixes if f not in FIXES]
     if unknown:
         raise ExperimentError(f"Unknown fix(es) {unknown}; choose from {', '.join(FIXES)} or all.")
-    if baseline and (fixes or harmonic_only or fine_tune):
-        raise ExperimentError("The DDSP baseline takes no fixes, --harmonic-only or --fine-tune-encoder: "
+    if baseline and (fixes or harmonic_only or fine_tune or crepe_f0):
+        raise ExperimentError("The DDSP baseline takes no fixes, --harmonic-only, --fine-tune-encoder or --crepe-f0: "
                               "it has no encoder and is the published decoder's reference.")
     changes = dict(FAST_SIZES) if fast else {}
     if baseline:
@@ -201,8 +210,11 @@ def row_config(fixes: tuple | list = (), harmonic_only: bool = False, baseline: 
             changes["noise"] = False
         if fine_tune:
             changes["encoder_trainable"] = True
+        if crepe_f0:
+            changes["f0_input"] = True
         ordered = [f for f in FIXES if f in fixes]
-        auto = ("all-fixes" if len(ordered) == len(FIXES) else "+".join(ordered)) if ordered else "published"
+        auto = ("all-fixes" if len(ordered) == len(FIXES) else "+".join(ordered)) if ordered else ""
+        auto = "+".join(p for p in (auto, "crepe-f0" if crepe_f0 else "") if p) or "published"
         auto += "-harmonic" if harmonic_only else ""
         auto += "-finetuned" if fine_tune else ""
     if whistle_steps is not None and not baseline:
@@ -217,7 +229,7 @@ def row_config_by_name(name: str, fast: bool = False, whistle_steps: int | None 
                        trumpet_steps: int | None = None) -> ExperimentConfig:
     """The configuration of a row of `ROWS` by its name."""
     kinds = {"published-harmonic": dict(harmonic_only=True), "published": {}, "all-fixes": dict(fixes=["all"]),
-             "ddsp-baseline": dict(baseline=True)}
+             "ddsp-baseline": dict(baseline=True), "crepe-f0": dict(crepe_f0=True)}
     kinds.update({fix: dict(fixes=[fix]) for fix in FIXES})
     if name not in kinds:
         raise ExperimentError(f"Unknown row {name!r}; the rows are {', '.join(ROWS)}.")

@@ -1,7 +1,8 @@
 """The learned-encoder autoencoder: CREPE's features -> z -> ddsp's decoder -> f0, harmonics, noise.
 
 Nothing tells the decoder f0 or loudness: it outputs the oscillator's f0 itself (a
-sigmoid over `f0_range_midi`), with the loudness skip as the only exception. The
+sigmoid over `f0_range_midi`), with the loudness skip and the hypothesis row's CREPE f0
+(`f0_input`: the decoder reads it beside z and the oscillator plays it) as the exceptions. The
 oscillator is `ttlib.synth.harmonic`'s, the noise `ttlib.synth.noise`'s (seeded).
 Notebook 08, section 2.
 """
@@ -25,8 +26,9 @@ def build_model(cfg: ExperimentConfig, seed: int = 0, seconds: float | None = No
 
     Call it with {"features": [batch, frames, F] CREPE features (frozen convolutions) or
     "audio": [batch, n_samples] (fine-tuned ones), "loudness_db": [batch, frames]
-    (with `loudness_skip`)}. Returns {"audio", "harmonic", "noise": [batch, n_samples],
-    "f0_hz", "amplitude": [batch, frames], "z": [batch, frames, z_dims]}.
+    (with `loudness_skip`), "f0_hz": [batch, frames] (with `f0_input`)}. Returns {"audio",
+    "harmonic", "noise": [batch, n_samples], "f0_hz", "amplitude": [batch, frames], "z": [batch,
+    frames, z_dims]}.
     `seconds` sets the length of audio the synthesizers make (default: the clips').
     """
     import ddsp
@@ -45,8 +47,9 @@ def build_model(cfg: ExperimentConfig, seed: int = 0, seconds: float | None = No
             super().__init__(name="learned_encoder_autoencoder")
             self.convolutions = crepe_convolutions(cfg.encoder_capacity) if cfg.encoder_trainable else None
             self.to_z = tf.keras.layers.Dense(cfg.z_dims, name="to_z")
-            keys = ("z", "ld_scaled") if cfg.loudness_skip else ("z",)
-            splits = [("f0_logit", 1), ("amps", 1), ("harmonic_distribution", cfg.n_harmonics)]
+            keys = ("z",) + (("ld_scaled",) if cfg.loudness_skip else ()) + (("f0_scaled",) if cfg.f0_input else ())
+            splits = [] if cfg.f0_input else [("f0_logit", 1)]
+            splits += [("amps", 1), ("harmonic_distribution", cfg.n_harmonics)]
             if cfg.noise:
                 splits.append(("noise_magnitudes", cfg.n_noise_bands))
             self.decoder = decoders.RnnFcDecoder(
@@ -87,9 +90,12 @@ def build_model(cfg: ExperimentConfig, seed: int = 0, seconds: float | None = No
             if cfg.loudness_skip:
                 ld = tf.convert_to_tensor(inputs["loudness_db"])[..., tf.newaxis]
                 decoder_inputs["ld_scaled"] = preprocessing.scale_db(ld)        # ddsp: db / 80 + 1
+            if cfg.f0_input:                    # ddsp's scaling, midi / 127, as the baseline's preprocessor
+                f0_hz = tf.convert_to_tensor(inputs["f0_hz"], tf.float32)[..., tf.newaxis]
+                decoder_inputs["f0_scaled"] = preprocessing.scale_f0_hz(f0_hz)
             controls = self.decoder(decoder_inputs)
-            midi = low + (high - low) * tf.sigmoid(controls["f0_logit"])
-            f0_hz = ddsp.core.midi_to_hz(midi)
+            if not cfg.f0_input:
+                f0_hz = ddsp.core.midi_to_hz(low + (high - low) * tf.sigmoid(controls["f0_logit"]))
             harmonic = self.harmonic(controls["amps"], controls["harmonic_distribution"], f0_hz)
             out = {"harmonic": harmonic, "f0_hz": f0_hz[..., 0], "z": z,
                    "amplitude": ddsp.core.exp_sigmoid(controls["amps"])[..., 0]}

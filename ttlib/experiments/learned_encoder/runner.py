@@ -19,6 +19,7 @@ from ttlib.experiments.learned_encoder.model import build_model
 from ttlib.experiments.learned_encoder.testset import TransferSet
 from ttlib.models.checkpoint import load_model
 from ttlib.models.evaluation import resynthesize
+from ttlib.pitch.tracking import track
 from ttlib.synth.noise import noise_generator
 from ttlib.transfer.adjustment import Settings, adjust
 from ttlib.transfer.source import source_features
@@ -45,7 +46,7 @@ class Runner:
     def resynthesize(self, audio, f0_hz, loudness_db) -> dict:
         """Resynthesis of clips from their own features: {"audio", "harmonic", "noise", "f0_hz"}."""
         if self.cfg.conditioning == "learned":
-            return self._learned(audio, loudness_db)
+            return self._learned(audio, loudness_db, f0_hz)
         loaded = load_model(self.model_dir, seconds=audio.shape[1] / SAMPLE_RATE)
         parts = resynthesize(loaded.model, {"audio": audio, "f0_hz": f0_hz, "loudness_db": loudness_db})
         return {"audio": parts["resynthesis"], "harmonic": parts["harmonic"], "noise": parts["noise"],
@@ -55,10 +56,11 @@ class Runner:
         """Whistle clips played by the model: {"audio", "harmonic", "noise", "f0_hz"}, [n, n_samples] audio.
 
         The learned model hears the whistle itself (and, with the skip connection, its
-        loudness mapped onto the trumpet's like the baseline's); the baseline gets
+        loudness mapped onto the trumpet's like the baseline's; with `f0_input`, its f0
+        moved into the trumpet's register like the baseline's); the baseline gets
         `ttlib.transfer`'s adjusted f0 and loudness with the set's octave shift.
         """
-        if self.cfg.conditioning == "learned" and not self.cfg.loudness_skip:
+        if self.cfg.conditioning == "learned" and not (self.cfg.loudness_skip or self.cfg.f0_input):
             return self._learned(tset.audio, None)
         adjusted_f0, adjusted_ld = [], []
         for clip in tset.audio:
@@ -70,12 +72,13 @@ class Runner:
             adjusted_ld.append(adj.loudness_db[:tset.f0_hz.shape[1]])
         f0, ld = np.stack(adjusted_f0), np.stack(adjusted_ld)
         if self.cfg.conditioning == "learned":
-            return self._learned(tset.audio, ld)
+            return self._learned(tset.audio, ld, f0)
         return self.resynthesize(tset.audio, f0, ld)
 
-    def model_inputs(self, audio, loudness_db=None) -> dict:
+    def model_inputs(self, audio, loudness_db=None, f0_hz=None) -> dict:
         """What the learned model is called with for clips `audio` [n, n_samples]: their audio, CREPE's
-        features (frozen convolutions) and, with the skip connection, their loudness (computed if None)."""
+        features (frozen convolutions), with the skip connection their loudness (computed if None), with
+        `f0_input` their f0 (CREPE tiny's if None, as the datasets hold)."""
         cfg = self.cfg
         inputs = {"audio": np.asarray(audio, np.float32)}
         if not cfg.encoder_trainable:
@@ -88,23 +91,30 @@ class Runner:
                 count = n_frames(audio.shape[1], cfg.hop, whole=True)
                 loudness_db = np.stack([compute_loudness(a, SAMPLE_RATE, cfg.frame_rate)[:count] for a in audio])
             inputs["loudness_db"] = np.asarray(loudness_db, np.float32)
+        if cfg.f0_input:
+            if f0_hz is None:
+                count = n_frames(audio.shape[1], cfg.hop, whole=True)
+                f0_hz = np.stack([track(a, "crepe-tiny", frame_rate=cfg.frame_rate).f0_hz[:count] for a in audio])
+            inputs["f0_hz"] = np.asarray(f0_hz, np.float32)
         return inputs
 
-    def _learned(self, audio, loudness_db) -> dict:
+    def _learned(self, audio, loudness_db, f0_hz=None) -> dict:
         cfg = self.cfg
         count = n_frames(audio.shape[1], cfg.hop, whole=True)
         seconds = audio.shape[1] / SAMPLE_RATE
         model = self.model
         if abs(seconds - cfg.example_seconds) > 1e-9:      # same weights, synthesizers of another length
             model = build_model(cfg, seconds=seconds)
-            model(self.model_inputs(audio[:1], None if loudness_db is None else loudness_db[:1]))
+            model(self.model_inputs(audio[:1], None if loudness_db is None else loudness_db[:1],
+                                    None if f0_hz is None else f0_hz[:1]))
             model.set_weights(self.model.get_weights())
         generator = noise_generator(model)
         state = None if generator is None else generator.state.numpy()
         out = {"audio": [], "harmonic": [], "noise": [], "f0_hz": []}
         for s in range(0, audio.shape[0], CLIPS_PER_CALL):
             ld = None if loudness_db is None else loudness_db[s:s + CLIPS_PER_CALL, :count]
-            result = model(self.model_inputs(audio[s:s + CLIPS_PER_CALL], ld), training=False)
+            f0 = None if f0_hz is None else f0_hz[s:s + CLIPS_PER_CALL, :count]
+            result = model(self.model_inputs(audio[s:s + CLIPS_PER_CALL], ld, f0), training=False)
             for k in out:
                 out[k].append(np.asarray(result[k]))
         if generator is not None:

@@ -1,21 +1,22 @@
-"""Runs of the experiment: the datasets, one row trained and measured into its folder, the results table.
+"""Runs of the experiment: the datasets, and one row trained with one seed and measured into its folder.
 
-Every run writes one folder (see `run`): run.json (configuration, seed, versions,
-the command that made it, wall time), losses.csv, the weights (or, for the
-baseline, a `ttlib.models` model folder), statistics.json, metrics.json (see
+Every run writes one folder (see `run`): run.json (configuration, seed, data, code and
+package versions, machine, the command that made it, wall time), losses.csv, the weights
+(or, for the baseline, a `ttlib.models` model folder), statistics.json, metrics.json (see
 `ttlib.experiments.learned_encoder.measures.evaluate_run`) and example WAVs. Notebook 08
-and `python -m ttlib experiment learned-encoder ...` write the same folders, so either
-reads the other's runs.
+and `python -m ttlib experiment learned-encoder ...` write the same folders
+(`<root>/<row>/seed-<n>`, `ttlib.experiments.learned_encoder.seeds`), so either reads
+the other's runs; `ttlib.experiments.learned_encoder.tables` reads them into tables.
 """
 from __future__ import annotations
 
 import csv
 import os
+import platform
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,12 +24,16 @@ from ttlib.audio.io import save_wav
 from ttlib.core import paths
 from ttlib.core.errors import ExperimentError
 from ttlib.core.io import json_safe, read_json, write_json
-from ttlib.data.dataset import build_dataset, dataset_fingerprint, read_statistics
+from ttlib.data.builtin import GENERATOR_VERSION
+from ttlib.data.dataset import DATASET_VERSION, build_dataset, dataset_fingerprint, read_manifest, read_statistics
 from ttlib.data.examples import load_examples
-from ttlib.experiments.learned_encoder.config import ROWS, ExperimentConfig
+from ttlib.data.features import FEATURES_VERSION
+from ttlib.data.sources import parse_source
+from ttlib.experiments.learned_encoder.config import ExperimentConfig
 from ttlib.experiments.learned_encoder.encoder import encoder_features
 from ttlib.experiments.learned_encoder.measures import METRICS_VERSION, evaluate_run
 from ttlib.experiments.learned_encoder.model import build_model
+from ttlib.experiments.learned_encoder.provenance import code_version
 from ttlib.experiments.learned_encoder.runner import Runner
 from ttlib.experiments.learned_encoder.testset import transfer_set
 from ttlib.experiments.learned_encoder.training import LOSS_COLUMNS, Stage, load_stage, train_stage
@@ -37,26 +42,39 @@ from ttlib.models.configs import get_config
 from ttlib.models.loop import set_seed
 from ttlib.models.training import read_losses, train, versions
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 EXAMPLE_SECONDS = 8
 """The experiment's datasets hold 8 s examples without overlap (training crops random 4 s clips)."""
 
 
-def default_root(fast: bool = False) -> Path:
-    """Where the rows' folders go by default: `<generated>/experiments/learned-encoder[-fast]`."""
-    return paths.generated_dir() / "experiments" / ("learned-encoder" + ("-fast" if fast else ""))
+def source_tag(trumpet_source: str = "builtin:trumpet") -> str:
+    """A short name for a trumpet source in folder names: "" for the built-in trumpet, else e.g. "urmp-1a2b3c4d"."""
+    import hashlib
+
+    kind, arg = parse_source(trumpet_source)
+    if kind == "builtin":
+        return "" if arg == "trumpet" else arg
+    return f"{kind}-{hashlib.sha256(str(Path(arg).resolve()).encode()).hexdigest()[:8]}"
 
 
-def datasets(fast: bool = False, root: str | os.PathLike | None = None) -> tuple[Path, Path]:
+def default_root(fast: bool = False, trumpet_source: str = "builtin:trumpet") -> Path:
+    """Where the rows' folders go by default: `<generated>/experiments/learned-encoder[-<source>][-fast]`."""
+    tag = source_tag(trumpet_source)
+    return paths.generated_dir() / "experiments" / ("learned-encoder" + (f"-{tag}" if tag else "")
+                                                    + ("-fast" if fast else ""))
+
+
+def datasets(fast: bool = False, root: str | os.PathLike | None = None,
+             trumpet_source: str = "builtin:trumpet") -> tuple[Path, Path]:
     """The trumpet and whistle datasets of the experiment, built if missing.
 
-    The built-in trumpet (12 minutes, the recordings and split of notebook 05) and
-    built-in whistling (4 minutes, a quarter held out), cut into 8 s examples without
-    overlap: training crops random 4 s clips from them, and CREPE's features (cached per
-    example) are computed once per second of audio rather than four times as with
-    notebook 05's 4 s examples at 1 s hops. Fast: 1.5 minutes of each.
+    The trumpet: by default the built-in trumpet (12 minutes, the recordings and split of
+    notebook 05), or `trumpet_source` ("urmp:PATH", "folder:PATH", as `ttlib.data`'s
+    sources: a copy of URMP or a folder of your own trumpet recordings, 10 % held out by
+    recording). The whistling: the built-in one (4 minutes, a quarter held out). Both are
+    cut into 8 s examples without overlap: training crops random 4 s clips from them, and
+    CREPE's features (cached per example) are computed once per second of audio rather than
+    four times as with notebook 05's 4 s examples at 1 s hops. Fast: 1.5 minutes of each
+    built-in set (a real source is used whole).
 
     Args:
       root: the folder the datasets go in (default: `ttlib.core.paths.generated_dir()`).
@@ -64,14 +82,35 @@ def datasets(fast: bool = False, root: str | os.PathLike | None = None) -> tuple
     root = Path(root) if root is not None else paths.generated_dir()
     suffix = "-fast" if fast else ""
     minutes = 1.5 if fast else None
+    tag = source_tag(trumpet_source)
     out = []
-    for instrument, fraction in (("trumpet", 0.1), ("whistle", 0.25)):
-        folder = root / f"{instrument}-experiment{suffix}"
+    for instrument, source, fraction in (("trumpet", trumpet_source, 0.1), ("whistle", "builtin:whistle", 0.25)):
+        name = f"{instrument}-experiment{'-' + tag if tag and instrument == 'trumpet' else ''}{suffix}"
+        folder = root / name
         if not (folder / "manifest.json").is_file():
-            build_dataset(f"builtin:{instrument}", folder, minutes=minutes, example_seconds=EXAMPLE_SECONDS,
+            build_dataset(source, folder, minutes=minutes, example_seconds=EXAMPLE_SECONDS,
                           hop_seconds=float(EXAMPLE_SECONDS), validation_fraction=fraction, progress=False)
         out.append(folder)
     return out[0], out[1]
+
+
+def data_versions(trumpet_dir: str | os.PathLike, whistle_dir: str | os.PathLike) -> dict:
+    """What made the datasets: their sources and the versions of the built-in generator, features and builder."""
+    return {"trumpet_source": read_manifest(trumpet_dir)["params"]["source"],
+            "whistle_source": read_manifest(whistle_dir)["params"]["source"],
+            "builtin_generator": GENERATOR_VERSION, "features": FEATURES_VERSION, "dataset": DATASET_VERSION}
+
+
+def machine() -> dict:
+    """The machine a run was made on, and TensorFlow's thread counts (0: its default, every core).
+
+    Another machine or thread count sums in another order: results may differ from the last digits on.
+    """
+    import tensorflow as tf
+
+    return {"system": platform.system(), "machine": platform.machine(), "processor": platform.processor(),
+            "cpus": os.cpu_count(), "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
 
 
 def run(cfg: ExperimentConfig, out_dir: str | os.PathLike, trumpet_dir: str | os.PathLike,
@@ -87,7 +126,7 @@ def run(cfg: ExperimentConfig, out_dir: str | os.PathLike, trumpet_dir: str | os
 
     Args:
       command: the command line that makes this run (recorded in run.json so the row
-        can be regenerated; `ttlib.cli.experiment.row_command` writes it).
+        can be regenerated; `ttlib.experiments.learned_encoder.seeds.row_command` writes it).
 
     Raises:
       ExperimentError: `out_dir` holds a different run (pass `overwrite=True` to replace it).
@@ -101,6 +140,8 @@ def run(cfg: ExperimentConfig, out_dir: str | os.PathLike, trumpet_dir: str | os
     identity = {"config": cfg.to_dict(), "seed": seed, "data": fingerprint, "n_eval": n_eval}
     if (out_dir / "metrics.json").is_file():
         previous = read_json(out_dir / "run.json", error=ExperimentError)
+        if "config" in previous:          # fields added since with their default values
+            previous["config"] = ExperimentConfig.from_dict(previous["config"]).to_dict()
         if {k: previous.get(k) for k in identity} == identity:
             return _finished_metrics(out_dir, cfg, trumpet_dir, whistle_dir, n_eval, progress)
         if not overwrite:
@@ -131,7 +172,9 @@ def run(cfg: ExperimentConfig, out_dir: str | os.PathLike, trumpet_dir: str | os
                          "train_seconds": round(sum(stages.values()), 1), "stage_seconds": stages,
                          "parameters": parameters,
                          "final_train_loss": float(np.mean([r[2] for r in log_rows[-20:]])) if log_rows else None})
-    run_log = {**identity, "name": cfg.name, "command": command, "versions": versions(),
+    run_log = {**identity, "name": cfg.name, "command": command, "code": code_version(),
+               "metrics_version": METRICS_VERSION, "data_versions": data_versions(trumpet_dir, whistle_dir),
+               "versions": versions(), "machine": machine(),
                "started": time.strftime("%Y-%m-%d %H:%M:%S"), "wall_seconds": round(time.perf_counter() - started, 1),
                "transfer_clips": measured["transfer_clips"], "python": sys.version.split()[0]}
     write_json(partial / "statistics.json", trumpet_stats)     # what transfer maps loudness onto
@@ -239,7 +282,8 @@ def load_runner(out_dir: str | os.PathLike) -> Runner:
     model = build_model(cfg, seed=log["seed"])
     runner = Runner(cfg, model=model, statistics=read_json(out_dir / "statistics.json", error=ExperimentError))
     dummy = np.zeros((1, cfg.n_samples), np.float32)
-    model(runner.model_inputs(dummy, np.full((1, cfg.n_frames), -40.0, np.float32) if cfg.loudness_skip else None))
+    model(runner.model_inputs(dummy, np.full((1, cfg.n_frames), -40.0, np.float32) if cfg.loudness_skip else None,
+                              np.full((1, cfg.n_frames), 440.0, np.float32) if cfg.f0_input else None))
     try:
         model.load_weights(str(out_dir / "weights" / "model")).assert_existing_objects_matched()
     except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
@@ -247,44 +291,3 @@ def load_runner(out_dir: str | os.PathLike) -> Runner:
                               f"run.json ({str(exc).splitlines()[0][:200]}): they are damaged or from another run. "
                               "Run the row again with --overwrite.") from None
     return runner
-
-
-TABLE_COLUMNS = {
-    "transfer spectral": ("transfer", "spectral_loss"),
-    "transfer f0 (cents)": ("transfer", "f0_error_cents_median"),
-    "transfer f0 any octave (cents)": ("transfer", "f0_error_any_octave_cents_median"),
-    "transfer pitched share": ("transfer", "output_voiced_fraction"),
-    "transfer oscillator f0 (cents)": ("transfer", "oscillator_f0_error_cents_median"),
-    "transfer loudness (dB)": ("transfer", "loudness_error_db"),
-    "transfer silent share": ("transfer", "silent_where_playing"),
-    "resynth spectral": ("resynthesis", "spectral_loss"),
-    "resynth f0 (cents)": ("resynthesis", "f0_error_cents_median"),
-    "resynth f0 any octave (cents)": ("resynthesis", "f0_error_any_octave_cents_median"),
-    "resynth pitched share": ("resynthesis", "output_voiced_fraction"),
-    "resynth loudness (dB)": ("resynthesis", "loudness_error_db"),
-    "resynth silent share": ("resynthesis", "silent_where_playing"),
-}
-"""The results table's measure columns: {column: (part of metrics.json, measure)}."""
-
-
-def results_table(root: str | os.PathLike, rows: tuple | list = ROWS) -> pd.DataFrame:
-    """The results table (a pandas DataFrame, one row per finished run) read from the runs' metrics.json.
-
-    Measures are floats (NaN where there was nothing to measure, e.g. the f0 of an output
-    without pitch), then "train (min)" and the "command" that regenerates the row.
-    """
-    import pandas as pd
-
-    records = []
-    for name in rows:
-        folder = Path(root) / name
-        if not (folder / "metrics.json").is_file():
-            continue
-        _, log, m = load_row(folder)
-        record = {"row": name}
-        for column, (part, measure) in TABLE_COLUMNS.items():
-            value = m[part].get(measure)
-            record[column] = float("nan") if value is None else float(value)
-        record.update({"train (min)": m["train_seconds"] / 60.0, "command": log["command"]})
-        records.append(record)
-    return pd.DataFrame.from_records(records).set_index("row") if records else pd.DataFrame()

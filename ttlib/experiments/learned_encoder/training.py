@@ -49,11 +49,13 @@ def load_stage(dataset_dir: str | os.PathLike, cfg: ExperimentConfig, split: str
 
 
 def stage_batch(stage: Stage, sampler: BatchSampler, step: int, cfg: ExperimentConfig) -> dict:
-    """The batch of training step `step`: audio, loudness and features (or audio for a trainable encoder)."""
+    """The batch of step `step`: audio, loudness, features (or audio for a trainable encoder), f0 (`f0_input`)."""
     indices = sampler.indices(step)
     parts = [stage.examples.crop(i, s, cfg.example_seconds) for i, s in indices]
     batch = {"audio": np.stack([p["audio"] for p in parts]).astype(np.float32),
              "loudness_db": np.stack([p["loudness_db"] for p in parts]).astype(np.float32)}
+    if cfg.f0_input:
+        batch["f0_hz"] = np.stack([p["f0_hz"] for p in parts]).astype(np.float32)
     if stage.features is not None:
         batch["features"] = np.stack([stage.features[i, s:s + cfg.n_frames] for i, s in indices]).astype(np.float32)
     return batch
