@@ -118,9 +118,12 @@ def table(args: argparse.Namespace) -> int:
     if not args.reference:
         migrate_legacy(root)
     found = results_table(root)
+    if found.empty and args.reference:
+        raise ExperimentError(f"This copy of the course has no reference run in {root}; "
+                              "`python -m ttlib experiment reference` says how one is made.")
     if found.empty:
         raise ExperimentError(f"No finished runs under {root}; run `python -m ttlib experiment learned-encoder "
-                              f"--all-rows{' --fast' if args.fast else ''}` first.")
+                              f"--all-rows --seeds 3{' --fast' if args.fast else ''}` first.")
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 2):
         if args.per_seed:
             print(found.drop(columns="command"))
@@ -138,17 +141,22 @@ def table(args: argparse.Namespace) -> int:
 
 def reference(args: argparse.Namespace) -> int:
     from ttlib.core.errors import ExperimentError
-    from ttlib.experiments.learned_encoder import check_reference, export_reference, reference_root
+    from ttlib.experiments.learned_encoder import check_reference, export_reference, reference_info, reference_root
 
     if args.runs or args.fast_runs:
         if not (args.runs and args.fast_runs):
             raise ExperimentError("Export needs both --runs (default runs, 3 seeds) and --fast-runs (fast, seed 0).")
         out = export_reference(args.runs, args.fast_runs, args.out)
         print(f"reference written to {out}")
-    problems = check_reference(args.out or reference_root())
+    root = args.out or reference_root()
+    problems = check_reference(root)
+    how = ("make the runs with `python -m ttlib experiment learned-encoder --all-rows --seeds 3` and "
+           "`... --all-rows --fast --n-eval 2`, then export them with --runs and --fast-runs.")
+    if reference_info(root) is None:
+        print(f"There is no reference run in {root}: {how}")
+        return 1
     for line in problems:
         print(f"  {line}")
     print("the reference run matches this code" if not problems else
-          f"{len(problems)} problem(s): the reference was not made by this code; remake it with "
-          "`python -m ttlib experiment learned-encoder --all-rows --seeds 3` and export it.")
+          f"{len(problems)} problem(s): the reference was not made by this code; {how}")
     return 0 if not problems else 1
