@@ -106,3 +106,13 @@ def tiny_model(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny_model") / "model"
     models.train(small_dataset, out, "tiny", steps=5, progress=False, tensorboard=False, validation_examples=0)
     return out
+
+
+@pytest.fixture(scope="session")
+def course_model(small_dataset, tmp_path_factory):
+    """A model of the `course` configuration (50 frames/s, the 3 s room), trained for 2 steps (the live tests)."""
+    from ttlib import models
+
+    out = tmp_path_factory.mktemp("course_model") / "model"
+    models.train(small_dataset, out, "course", steps=2, progress=False, tensorboard=False, validation_examples=0)
+    return out

@@ -36,16 +36,6 @@ def stream_all(stream, audio, block: int, tail: int) -> np.ndarray:
     return np.concatenate([stream.process(x[i:i + block]) for i in range(0, x.size, block)])
 
 
-@pytest.fixture(scope="module")
-def course_model(small_dataset, tmp_path_factory):
-    """A model of the `course` configuration (50 frames/s, the 3 s room), trained for 2 steps."""
-    from ttlib import models
-
-    out = tmp_path_factory.mktemp("course_model") / "model"
-    models.train(small_dataset, out, "course", steps=2, progress=False, tensorboard=False, validation_examples=0)
-    return out
-
-
 def test_one_frames_analysis_equals_the_offline_tools():
     import crepe.core
     import ddsp

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Checks what the course needs from the system before .venv/ is made:
 #   - Python 3.11 with venv (PYTHON, default python3.11);
-#   - FluidSynth's library and a General MIDI soundfont (FluidR3_GM).
-# As root on Debian/Ubuntu it installs FluidSynth and the soundfont itself;
-# elsewhere it stops with the exact command to run.
-# SKIP_SYSTEM_PACKAGES=1 skips the FluidSynth part.
+#   - FluidSynth's library and a General MIDI soundfont (FluidR3_GM);
+#   - for live mode: PortAudio's library (libportaudio2) and, for its test without a
+#     sound card, the JACK server (jackd2).
+# As root on Debian/Ubuntu it installs what is missing itself; elsewhere it stops
+# with the exact command to run when FluidSynth is missing, and only notes what live
+# mode lacks. SKIP_SYSTEM_PACKAGES=1 skips the system packages.
 set -u
 PYTHON="${PYTHON:-python3.11}"
 SOUNDFONT=/usr/share/sounds/sf2/FluidR3_GM.sf2
@@ -39,19 +41,36 @@ have_libfluidsynth() {
      /opt/homebrew/lib/libfluidsynth.* 2>/dev/null | grep -q .
 }
 
+have_lib() {
+  { command -v ldconfig >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q "$1"; } ||
+  ls /usr/lib/*/$1* /usr/lib/$1* /usr/local/lib/$1* /opt/homebrew/lib/$1* 2>/dev/null | grep -q .
+}
+
 missing=""
 have_libfluidsynth || missing="fluidsynth"
 [ -f "$SOUNDFONT" ] || missing="$missing fluid-soundfont-gm"
+live_missing=""
+have_lib libportaudio || live_missing="libportaudio2"
+command -v jackd >/dev/null 2>&1 || live_missing="$live_missing jackd2"
 missing=$(echo $missing)
-[ -z "$missing" ] && exit 0
+live_missing=$(echo $live_missing)
+[ -z "$missing" ] && [ -z "$live_missing" ] && exit 0
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing system packages: $missing"
+  echo "Installing system packages: $missing $live_missing"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing >/dev/null ||
-    fail "apt-get could not install: $missing. Run it yourself: apt-get update && apt-get install -y $missing"
+  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing $live_missing >/dev/null ||
+    fail "apt-get could not install: $missing $live_missing. Run it yourself: apt-get update && apt-get install -y $missing $live_missing"
   exit 0
 fi
+
+if [ -n "$live_missing" ]; then
+  echo "Note: live mode (python -m ttlib live) needs PortAudio's library, and its test without a sound card a"
+  echo "      JACK server; missing: $live_missing (Debian/Ubuntu: sudo apt-get install $live_missing;"
+  echo "      macOS: brew install portaudio jack). Everything else works without them."
+fi
+[ -z "$missing" ] && exit 0
+
 
 if ! have_libfluidsynth; then
   if command -v apt-get >/dev/null 2>&1; then

@@ -55,3 +55,7 @@ class TrainingDivergedError(TtlibError, FloatingPointError):
 
 class NotebookError(TtlibError, RuntimeError):
     """A notebook of the course raised an error while it was executed; its executed copy shows where."""
+
+
+class DeviceError(TtlibError, RuntimeError):
+    """A sound device is missing, busy or refused the stream's settings (live mode)."""

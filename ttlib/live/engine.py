@@ -146,6 +146,14 @@ class Stream:
 
         return step.get_concrete_function()
 
+    def warm_up(self) -> None:
+        """Run every compiled function once (CREPE both ways, the decoder step), then `reset`: the first
+        real block then takes its usual few milliseconds instead of the ~1 s that compiling takes."""
+        t = np.arange(4 * self.hop + FRAME_LENGTH) / SAMPLE_RATE
+        for f0 in (440.0, 2400.0):
+            self.process((0.1 * np.sin(2 * np.pi * f0 * t)).astype(np.float32))
+        self.reset()
+
     def reset(self) -> None:
         """A new performance: silence in, every carried state (GRU, phase, noise, room, adjustment) cleared."""
         self.adjuster.reset()

@@ -1,0 +1,138 @@
+"""The live engine on a real audio path without a sound card: PortAudio through a JACK server with its dummy
+backend (Debian's jackd2, started here), and the command line's answers when there is no device."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+FEEDER = """
+import sys, time
+import sounddevice as sd
+sys.path.insert(0, {tests!r})
+from test_live import whistle
+
+tone = whistle(4.0, seed=4)[4800:]
+position = [0]
+
+def feed(outdata, frames, time_info, status):
+    piece = tone[position[0] % tone.size:position[0] % tone.size + frames]
+    outdata[:] = 0
+    outdata[:piece.size, 0] = piece
+    position[0] += frames
+
+with sd.OutputStream(samplerate=16000, blocksize=320, channels=1, dtype="float32", callback=feed):
+    print("playing", flush=True)
+    time.sleep(60)
+"""
+
+SESSION = """
+import json, subprocess, sys
+import ttlib
+from ttlib import live
+from ttlib.live import devices
+
+def connect():   # the feeder's output into the live stream's input, instead of the (silent) dummy capture
+    listed = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout.split()
+    (ours,) = [port for port in listed if port.startswith("PortAudio") and ":in_" in port]
+    subprocess.run(["jack_disconnect", "system:capture_1", ours], check=False)
+    subprocess.run(["jack_connect", {feeder!r}, ours], check=True)
+
+report = devices.play(live.Stream({model!r}), seconds=2.0, on_start=connect)
+print(json.dumps(report.as_dict()))
+"""
+
+
+def ports(env) -> set:
+    return set(subprocess.run(["jack_lsp"], env=env, capture_output=True, text=True).stdout.split())
+
+
+@pytest.fixture(scope="module")
+def jack(tmp_path_factory):
+    """A JACK server with the dummy backend at 16 kHz, 320-sample periods; yields the environment that reaches it."""
+    if shutil.which("jackd") is None:
+        pytest.skip("jackd is not installed (Debian/Ubuntu: apt-get install jackd2; the set-up does it as root)")
+    name = f"ttlib-test-{os.getpid()}"
+    env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
+    log = tmp_path_factory.mktemp("jack") / "jackd.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "16000", "-p", "320"],
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if subprocess.run(["jack_lsp"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"jackd did not start: {log.read_text()[-500:]}")
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def run(args, env, timeout=300):
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_two_second_duplex_stream_through_jack_plays_the_whistle(jack, course_model, tmp_path):
+    before = ports(jack)
+    feeder = subprocess.Popen([sys.executable, "-c", FEEDER.format(tests=str(TESTS))], env=jack,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert feeder.stdout.readline().strip() == "playing"
+        (feeder_port,) = ports(jack) - before                 # another JACK client: "PortAudio-01:out_0" or so
+        script = tmp_path / "session.py"
+        script.write_text(SESSION.format(feeder=feeder_port, model=str(course_model)))
+        done = run([str(script)], jack)
+    finally:
+        feeder.kill()
+        feeder.wait()
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 90 <= report["callbacks"] <= 110, report
+    assert report["xruns"] == 0, report["statuses"]
+    assert report["output_rms_db"] > -60, report                    # the whistle fed in came out as sound
+    assert report["engine_latency_ms"] <= 72 and report["device_latency_ms"] > 0
+
+
+def test_the_command_line_lists_devices_and_plays_through_jack(jack, course_model, tmp_path):
+    listed = run(["-m", "ttlib", "live", "--list-devices"], jack)
+    assert listed.returncode == 0 and "JACK" in listed.stdout, listed.stdout + listed.stderr
+    played = run(["-m", "ttlib", "live", "--model", str(course_model), "--seconds", "1",
+                  "--report", str(tmp_path / "r.json")], jack)
+    assert played.returncode == 0, played.stderr[-2000:]
+    assert "0 dropouts" in played.stdout and "engine latency 35.9 ms" in played.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["callbacks"] >= 40
+
+
+def test_no_device_is_one_line_and_files_stream_without_one(course_model, tmp_path):
+    import numpy as np
+    import soundfile
+
+    env = dict(os.environ, JACK_DEFAULT_SERVER="ttlib-no-such-server", JACK_NO_START_SERVER="1")
+    listed = run(["-m", "ttlib", "live", "--list-devices"], env)
+    if "No sound device" not in listed.stdout:
+        pytest.skip("this machine has sound devices")
+    played = run(["-m", "ttlib", "live", "--model", str(course_model), "--seconds", "1"], env)
+    assert played.returncode == 2
+    errors = [line for line in played.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "No input sound device" in errors[0] and "Traceback" not in played.stderr
+    sys.path.insert(0, str(TESTS))
+    from test_live import whistle
+
+    soundfile.write(tmp_path / "w.wav", whistle(2.0), 16000)
+    done = run(["-m", "ttlib", "live", "--model", str(course_model), "--input", str(tmp_path / "w.wav"),
+                "--output", str(tmp_path / "o.wav")], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out, rate = soundfile.read(tmp_path / "o.wav")
+    assert rate == 16000 and out.size == 32000 and np.abs(out).max() > 0
+    again = run(["-m", "ttlib", "live", "--model", str(course_model), "--input", str(tmp_path / "w.wav"),
+                 "--output", str(tmp_path / "o.wav")], env)
+    assert again.returncode == 2 and "exists" in again.stderr
