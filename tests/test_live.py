@@ -171,3 +171,21 @@ def test_a_model_at_another_frame_rate_streams_too(tiny_model):
     assert np.abs(out[stream.latency_samples:stream.latency_samples + n] - reference[:n]).max() <= 1e-4
     nan_block = np.full(500, np.nan, np.float32)
     assert np.isfinite(stream.process(nan_block)).all()
+
+
+def test_the_microphone_widget_answers_each_chunk_with_the_engines_output(course_model):
+    from ttlib.course.live_widget import live_microphone
+
+    widget = live_microphone(live.Stream(course_model), chunk=1280)
+    sent = []
+    widget.send = lambda content, buffers=None: sent.append((content, buffers))
+    x = whistle(1.0, seed=6)
+    widget.handle_message(widget, {"type": "start"}, [])
+    for i in range(0, x.size, 1280):
+        widget.handle_message(widget, {"type": "chunk", "t": float(i)}, [x[i:i + 1280].tobytes()])
+    assert [content["t"] for content, _ in sent] == [float(i) for i in range(0, x.size, 1280)]
+    played = np.concatenate([np.frombuffer(buffers[0], np.float32) for _, buffers in sent])
+    reference = live.Stream(course_model)
+    assert np.array_equal(played, stream_all(reference, x, 1280, 0))
+    assert widget.engine_latency_ms == pytest.approx(1000 * reference.latency_samples / SR)
+    assert widget.compute_ms > 0 and widget.status == "listening"

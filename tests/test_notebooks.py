@@ -196,6 +196,31 @@ EXPECTED = {
         and "published model" in v[1] and "against the DDSP baseline" in v[-2] and "DDSP baseline" in v[-1],
         "your_run": lambda v: v == "published",
     },
+    "09_realtime": {
+        "latency_samples": lambda v: v == 512 - 256 + 319,             # the budget derived in section 1
+        "latency_ms": _within(0.0, 72.0),
+        "hop": lambda v: v == 320,                                       # a `course` model
+        "block_differences": lambda v: set(v) == {"64", "320", "1000", "4096"} and max(v.values()) <= 1e-4,
+        "output_peak": _within(1e-3, 1.0),                               # the stream is not silence
+        "live_vs_offline_f0_cents_median": _within(0.0, 10.0),           # frame by frame, mostly the same f0
+        "live_jumps": _within(0.0, 0.2),
+        "apart_at_edges": _within(0.0, 1.0),
+        "offline_jumps": _within(0.0, 0.2),
+        "octave_down_fraction": _within(0.05, 1.0),                      # the whistle goes above 2 kHz
+        "click_index": lambda v: v["nothing"] < 1.2 and v["phase"] > v["nothing"] + 0.3,   # no phase: breaks
+        "forget_difference_db": lambda v: set(v) == {"phase", "gru", "room"} and all(x > -60 for x in v.values()),
+        "partitioned_vs_scipy": _within(0.0, 1e-9),                      # the room block by block = scipy's
+        "partitioned_speedup": _within(2.0, 1e4),
+        "gated_max": lambda v: v == 0.0,                                 # room noise gives silence ...
+        "ungated_rms_db": _within(-90.0, 0.0),                           # ... where the ungated model plays
+        "glide_error_cents_max": _within(0.0, 30.0),                     # up to 2.4 kHz, live
+        "glide_jump_cents": _within(0.0, 30.0),                          # no jump where the analysis switched
+        "widget_vs_stream": _within(0.0, 1e-6),                          # the widget's handler is the engine
+        "hop_ms_median": _within(0.0, 1000.0),                           # measured properly in benchmarks/live.py
+        "hop_ms_p99": _within(0.0, 5000.0),
+        # the onsets heard agree with the declared latency within one hop
+        WHOLE: lambda r: abs(r["measured_lag_samples"] - r["latency_samples"]) <= r["hop"],
+    },
 }
 
 

@@ -74,6 +74,8 @@ class Stream:
       history_seconds: the past the automatic adjustment looks at.
       capacity: CREPE's capacity (tiny by default: the one that keeps up on a CPU).
       trace: keep every frame's features (`self.frames`) for plots.
+      forget: states to throw away at every frame, to hear what carrying them does (notebook 09):
+        any of "gru" (the decoder's memory), "phase" (the oscillator's), "room" (the reverb's tail).
 
     Attributes:
       latency_samples: output sample n is the offline rendering's sample n - latency_samples.
@@ -82,7 +84,7 @@ class Stream:
     """
 
     def __init__(self, model: str | os.PathLike | LoadedModel, settings: Settings | None = None, seed: int = 0,
-                 history_seconds: float = 10.0, capacity: str = "tiny", trace: bool = False):
+                 history_seconds: float = 10.0, capacity: str = "tiny", trace: bool = False, forget: tuple = ()):
         self.synth = Synthesizer(model if isinstance(model, LoadedModel) else load_model(model), seed=seed)
         self.config, self.hop, self.frame_rate = self.synth.config, self.synth.hop, self.synth.frame_rate
         self.crop = noise_crop(self.config.n_noise_bands)
@@ -91,6 +93,10 @@ class Stream:
                                 f"is longer than its hop ({self.hop} samples); live mode needs fewer bands or a "
                                 "lower frame rate.")
         self.seed, self.capacity, self.trace = seed, capacity, trace
+        unknown = set(forget) - {"gru", "phase", "room"}
+        if unknown:
+            raise TransferError(f"forget takes 'gru', 'phase' and 'room', not {sorted(unknown)}.")
+        self.forget = tuple(forget)
         self.latency_samples = HALF - CENTRE_DELAY + self.hop - 1
         self.adjuster = LiveAdjuster(self.synth.statistics, self.frame_rate, settings, history_seconds)
         self.switch = OctaveSwitch()
@@ -224,7 +230,7 @@ class Stream:
                                           tf.constant(self.state), tf.constant(previous[0]),
                                           tf.constant(previous[1]), tf.constant(previous[2]),
                                           tf.constant(self.phase)))
-        self.state = state
+        self.state = state if "gru" not in self.forget else np.zeros_like(state)
         gate = float(on) if self.settings.quiet_db is not None else 1.0
         current = (amps, dist, np.full([1, 1, 1], f0_in, np.float32), gate)
         # filtered noise: this frame's hop of white noise through this frame's filter, overlap-added
@@ -237,7 +243,7 @@ class Stream:
         skip = max(0, -offset)
         self.noise[offset + skip:end] += filtered[skip:]
         if self.previous is not None:
-            self.phase = phase
+            self.phase = phase if "phase" not in self.forget else np.zeros_like(phase)
             self._render(self.previous, current, harmonic)
         self.previous = current
         self.frame += 1
@@ -260,6 +266,8 @@ class Stream:
         alpha = np.arange(hop, dtype=np.float64) / hop
         envelope = (previous[3] + (current[3] - previous[3]) * alpha).astype(np.float32)
         dry = (s.harmonic_gain * (harmonic * envelope) + s.noise_gain * (noise * envelope)).astype(np.float64)
+        if self.reverb is not None and "room" in self.forget:
+            self.reverb.reset()
         out = dry + s.reverb_gain * self.reverb.process(dry) if self.reverb is not None else dry
         self.output.append(out.astype(np.float32))
         self.buffered += hop
