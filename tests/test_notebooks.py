@@ -285,7 +285,18 @@ def data_folders(generated) -> dict:
             "06": {"DATASET_DIR": str(generated / "trumpet"), "MODEL_DIR": str(generated / "models" / "trumpet")},
             "07": {"MODEL_DIR": str(generated / "models" / "trumpet"), "DATASET_DIR": str(generated / "trumpet")},
             "08": {"DATA_ROOT": str(generated),
-                   "ROOT": str(generated / "experiments" / "learned-encoder")}}
+                   "ROOT": str(generated / "experiments" / "learned-encoder")},
+            "09": {"MODEL_DIR": str(generated / "models" / "trumpet"), "DATASET_DIR": str(generated / "trumpet")}}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_data_folder_parameter_is_pointed_away_from_the_checkout(notebook, tmp_path):
+    """A parameter defaulting to a folder under ../data would make the tests write into the checkout."""
+    nb = json.loads(notebook.read_text())
+    (cell,) = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    into_data = set(re.findall(r'^([A-Z_]+) = "\.\./data/', "".join(cell["source"]), re.MULTILINE))
+    missing = into_data - set(data_folders(tmp_path).get(notebook.name[:2], {}))
+    assert not missing, f"{notebook.name}: give {sorted(missing)} a temporary folder in data_folders()"
 
 
 @pytest.mark.notebooks
