@@ -53,16 +53,15 @@ def ports(env) -> set:
     return set(subprocess.run(["jack_lsp"], env=env, capture_output=True, text=True).stdout.split())
 
 
-@pytest.fixture(scope="module")
-def jack(tmp_path_factory):
-    """A JACK server with the dummy backend at 16 kHz, 320-sample periods; yields the environment that reaches it."""
+def jack_server(tmp_path_factory, rate: int):
+    """A JACK server with the dummy backend at `rate`, 320-sample periods; yields the environment that reaches it."""
     if shutil.which("jackd") is None:
         pytest.skip("jackd is not installed (Debian/Ubuntu: apt-get install jackd2; the set-up does it as root)")
-    name = f"ttlib-test-{os.getpid()}"
+    name = f"ttlib-test-{os.getpid()}-{rate}"
     env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
     log = tmp_path_factory.mktemp("jack") / "jackd.log"
     with open(log, "w") as out:
-        server = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "16000", "-p", "320"],
+        server = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", str(rate), "-p", "320"],
                                   stdout=out, stderr=subprocess.STDOUT)
     try:
         for _ in range(100):
@@ -75,6 +74,11 @@ def jack(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def jack(tmp_path_factory):
+    yield from jack_server(tmp_path_factory, 16000)
 
 
 def run(args, env, timeout=300):
@@ -110,6 +114,24 @@ def test_the_command_line_lists_devices_and_plays_through_jack(jack, course_mode
     assert played.returncode == 0, played.stderr[-2000:]
     assert "0 dropouts" in played.stdout and "engine latency 35.9 ms" in played.stdout
     assert json.loads((tmp_path / "r.json").read_text())["callbacks"] >= 40
+
+
+def test_ctrl_c_stops_cleanly_and_a_device_at_another_rate_is_named(jack, course_model, tmp_path_factory):
+    import signal
+
+    playing = subprocess.Popen([sys.executable, "-m", "ttlib", "live", "--model", str(course_model)], env=jack,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in playing.stdout:                          # wait until it plays
+        if line.startswith("Playing"):
+            break
+    time.sleep(2.0)
+    playing.send_signal(signal.SIGINT)
+    out, err = playing.communicate(timeout=60)
+    assert playing.returncode == 0 and "stopped with Ctrl-C" in out and "Traceback" not in err, out + err
+    for env in jack_server(tmp_path_factory, 48000):     # JACK runs at 48 kHz and cannot resample
+        refused = run(["-m", "ttlib", "live", "--model", str(course_model), "--seconds", "1"], env)
+        errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+        assert refused.returncode == 2 and len(errors) == 1 and "refuses 16 kHz mono" in errors[0], refused.stderr
 
 
 def test_no_device_is_one_line_and_files_stream_without_one(course_model, tmp_path):

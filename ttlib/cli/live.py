@@ -70,9 +70,13 @@ def run(args: argparse.Namespace) -> int:
               f"{latency_ms:.1f} ms (removed in the file), {hop_ms:.1f} ms of computation per {stream.hop}-sample hop "
               f"(median); wrote {args.output}")
         return 0
-    print(f"live: {args.model} at {stream.frame_rate:g} frames/s; engine latency {latency_ms:.1f} ms. "
-          + ("Playing " + args.input if source is not None else "Whistle into the microphone")
-          + ("" if args.seconds else "; Ctrl-C stops."), flush=True)
+    print(f"live: {args.model} at {stream.frame_rate:g} frames/s; engine latency {latency_ms:.1f} ms; "
+          "getting ready ...", flush=True)
+
+    def started():
+        print("Playing: " + ("the file " + args.input if source is not None else "whistle into the microphone")
+              + ("" if args.seconds else "; Ctrl-C stops") + ".", flush=True)
+
     tty = sys.stdout.isatty()
 
     def show(report):
@@ -80,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
             print("\r" + report.line(), end="", flush=True)
 
     report = devices.play(stream, seconds=args.seconds, input_device=_index(args.input_device),
-                          output_device=_index(args.output_device), block=args.block, source=source, on_status=show)
+                          output_device=_index(args.output_device), block=args.block, source=source, on_status=show,
+                          on_start=started)
     print(("\r" if tty else "") + report.line())
     print(f"{report.callbacks} blocks, {report.xruns} dropouts"
           + (f" ({', '.join(sorted(set(report.statuses)))})" if report.statuses else "")

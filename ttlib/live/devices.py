@@ -15,6 +15,8 @@ system needs PortAudio's library (Debian: libportaudio2; the set-up installs it)
 """
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -167,6 +169,13 @@ def play(stream: Stream, seconds: float | None = None, input_device=None, output
     if seconds is None and source is not None:
         seconds = (source.size + stream.latency_samples) / SAMPLE_RATE + 0.2
     start = time.perf_counter()
+    stop = {"asked": False}
+
+    def on_interrupt(_signum, _frame):           # Ctrl-C ends the session cleanly (as the training loop does)
+        stop["asked"] = True
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt) if in_main else None
     try:
         with kind(samplerate=SAMPLE_RATE, blocksize=block, device=device, channels=1, dtype="float32",
                   latency="low", callback=callback) as pa:
@@ -177,7 +186,7 @@ def play(stream: Stream, seconds: float | None = None, input_device=None, output
                 on_start()
             try:
                 shown = start
-                while seconds is None or time.perf_counter() - start < seconds:
+                while (seconds is None or time.perf_counter() - start < seconds) and not stop["asked"]:
                     time.sleep(0.05)
                     report.cpu_load = float(pa.cpu_load)
                     if on_status is not None and time.perf_counter() - shown >= 0.5:
@@ -185,10 +194,14 @@ def play(stream: Stream, seconds: float | None = None, input_device=None, output
                         _summarise(report, compute, power, start)
                         on_status(report)
             except KeyboardInterrupt:
-                report.interrupted = True
+                stop["asked"] = True
     except sd.PortAudioError as exc:
         raise DeviceError(f"The sound device failed: {exc}. Check it is not busy (another program, a closed "
                           "lid), or choose another with --input-device/--output-device (--list-devices).") from None
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous_handler)
+    report.interrupted = stop["asked"]
     _summarise(report, compute, power, start)
     return report
 
