@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from ttlib.cli.transfer import add_settings_arguments, settings_from
+
 
 def add_parser(commands) -> None:
     p = commands.add_parser("live", help="live mode: microphone in, the model's instrument out, while you play")
@@ -24,16 +26,7 @@ def add_parser(commands) -> None:
     p.add_argument("--output", help="with --input: write the output to this WAV instead of playing it")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     p.add_argument("--report", help="write the session's figures (latency, dropouts, load) to this JSON file")
-    p.add_argument("--pitch-shift", type=float, default=0.0, help="semitones, after the automatic octave shift")
-    p.add_argument("--loudness-shift", type=float, default=0.0, help="dB, after the loudness mapping")
-    p.add_argument("--no-auto-adjust", action="store_true",
-                   help="no octave shift toward the instrument, no loudness mapping onto its training data")
-    p.add_argument("--quiet", dest="quiet_db", type=float, default=30.0,
-                   help="gate: silence frames this many dB below the recent loud ones (and pitchless ones); 0: never")
-    p.add_argument("--autotune", type=float, default=0.0, help="0 (off) to 1: pull f0 to the nearest semitone")
-    p.add_argument("--harmonic-gain", type=float, default=1.0, help="gain of the harmonic part")
-    p.add_argument("--noise-gain", type=float, default=1.0, help="gain of the noise part")
-    p.add_argument("--reverb-gain", type=float, default=1.0, help="gain of the learned reverb")
+    add_settings_arguments(p)   # the sliders, as for transfer (--quiet: the gate)
     p.set_defaults(run=run)
 
 
@@ -50,15 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--output writes what --input FILE sounds like through the model; give --input too.")
     if args.output and Path(args.output).exists() and not args.overwrite:
         raise OutputExistsError(f"{args.output} exists; pass --overwrite to replace it, or choose another --output.")
-    from ttlib import transfer
     from ttlib.audio import load, save_wav
     from ttlib.live import Stream
 
-    settings = transfer.Settings(auto_adjust=not args.no_auto_adjust,
-                                 quiet_db=None if args.quiet_db <= 0 else args.quiet_db,
-                                 autotune=args.autotune, pitch_shift=args.pitch_shift,
-                                 loudness_shift=args.loudness_shift, harmonic_gain=args.harmonic_gain,
-                                 noise_gain=args.noise_gain, reverb_gain=args.reverb_gain).check()
+    settings = settings_from(args)
     source = load(args.input, quiet=True) if args.input else None
     stream = Stream(args.model, settings)
     latency_ms = 1000.0 * stream.latency_samples / 16000

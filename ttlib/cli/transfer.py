@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ttlib.transfer import Settings
 
 
 def add_parser(commands) -> None:
@@ -10,6 +14,17 @@ def add_parser(commands) -> None:
     p.add_argument("input", help="audio file: any rate, mono or stereo (mixed down), wav/flac/ogg/mp3")
     p.add_argument("--model", required=True, help="model folder (python -m ttlib train ... / notebook 06)")
     p.add_argument("--out", required=True, help="WAV to write; the settings go beside it as .json")
+    add_settings_arguments(p)
+    p.add_argument("--octaves-down", default="auto", choices=["auto", "0", "1", "2"],
+                   help="analyse the source's f0 this many octaves down (auto: 1 when it goes above 1.5 kHz)")
+    p.add_argument("--check", action="store_true", help="track the output's f0 and report its error in cents")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=run)
+
+
+def add_settings_arguments(p) -> None:
+    """The sliders as options (`ttlib.transfer.Settings`), shared by `transfer` and `live`."""
     p.add_argument("--pitch-shift", type=float, default=0.0, help="semitones, after the automatic octave shift")
     p.add_argument("--loudness-shift", type=float, default=0.0, help="dB, after the loudness mapping")
     p.add_argument("--no-auto-adjust", action="store_true",
@@ -20,12 +35,17 @@ def add_parser(commands) -> None:
     p.add_argument("--harmonic-gain", type=float, default=1.0, help="gain of the harmonic part")
     p.add_argument("--noise-gain", type=float, default=1.0, help="gain of the noise part")
     p.add_argument("--reverb-gain", type=float, default=1.0, help="gain of the learned reverb")
-    p.add_argument("--octaves-down", default="auto", choices=["auto", "0", "1", "2"],
-                   help="analyse the source's f0 this many octaves down (auto: 1 when it goes above 1.5 kHz)")
-    p.add_argument("--check", action="store_true", help="track the output's f0 and report its error in cents")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.set_defaults(run=run)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The `ttlib.transfer.Settings` of parsed options (checked)."""
+    from ttlib import transfer
+
+    return transfer.Settings(auto_adjust=not args.no_auto_adjust,
+                             quiet_db=None if args.quiet_db <= 0 else args.quiet_db,
+                             autotune=args.autotune, pitch_shift=args.pitch_shift,
+                             loudness_shift=args.loudness_shift, harmonic_gain=args.harmonic_gain,
+                             noise_gain=args.noise_gain, reverb_gain=args.reverb_gain).check()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,11 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if path.exists() and not args.overwrite:
             raise OutputExistsError(f"{path} exists; pass --overwrite to replace it, or choose another --out.")
     samples, report = load(args.input, with_report=True, quiet=True)
-    settings = transfer.Settings(auto_adjust=not args.no_auto_adjust,
-                                 quiet_db=None if args.quiet_db <= 0 else args.quiet_db,
-                                 autotune=args.autotune, pitch_shift=args.pitch_shift,
-                                 loudness_shift=args.loudness_shift, harmonic_gain=args.harmonic_gain,
-                                 noise_gain=args.noise_gain, reverb_gain=args.reverb_gain).check()
+    settings = settings_from(args)
     synth = transfer.Synthesizer(args.model)
     octaves = "auto" if args.octaves_down == "auto" else int(args.octaves_down)
     source = transfer.source_features(samples, synth.frame_rate, octaves_down=octaves, progress=not args.no_progress)
