@@ -158,3 +158,10 @@ def test_no_device_is_one_line_and_files_stream_without_one(course_model, tmp_pa
     again = run(["-m", "ttlib", "live", "--model", str(course_model), "--input", str(tmp_path / "w.wav"),
                  "--output", str(tmp_path / "o.wav")], env)
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_a_bad_block_size_is_one_line(course_model, tmp_path):
+    done = run(["-m", "ttlib", "live", "--model", str(course_model), "--block", "-5", "--input", "in.wav",
+                "--output", str(tmp_path / "o.wav")], dict(os.environ))
+    assert done.returncode == 2 and "--block must be a positive number" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "o.wav").exists()

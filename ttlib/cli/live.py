@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.model:
         raise ConfigError("Give the model to play with --model DIR (or --list-devices to see the sound devices).")
+    if args.block is not None and args.block < 1:
+        raise ConfigError(f"--block must be a positive number of samples (e.g. 320, a hop), not {args.block}.")
     if args.output and not args.input:
         raise ConfigError("--output writes what --input FILE sounds like through the model; give --input too.")
     if args.output and Path(args.output).exists() and not args.overwrite:

@@ -7,8 +7,8 @@ through the live engine (`ttlib.live.Stream`) and sends the output back; the pag
 schedules it right after the previous one, 20 ms ahead of the playback clock so a
 late message does not click. What you hear is the engine's latency, plus the chunk,
 plus the round trip to the kernel, plus the browser's audio buffers; the page measures
-and shows the sum (JupyterLab on a laptop: about 150 to 250 ms; `python -m ttlib
-live`, on the sound card directly, is faster).
+and shows the sum: at least the engine's latency and one chunk, so more than
+`python -m ttlib live`, which runs on the sound card directly.
 
 Without a browser (papermill, the tests) `feed(audio)` sends a recording through the
 same kernel-side handler, chunk by chunk, and returns what the page would play.
