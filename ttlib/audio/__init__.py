@@ -3,8 +3,9 @@
   io      `load` (with its `AudioReport`), `resample`, `save_wav`, `find_audio_files`
   edit    `split_on_silence`, `trim_silence`, `normalize`
   listen  `play`, `player_table`, `wav_bytes`: the one way to hear a sound
+  room    `measure_room` (T20, T30, EDT, DRR, C80), `schroeder_curve`, `load_impulse_response`
 
-Taught in notebook 01; every notebook plays its sounds through `play` or `player_table`.
+Taught in notebook 01 (rooms: notebook 10); every notebook plays its sounds through `play` or `player_table`.
 """
 from ttlib.audio.edit import normalize, split_on_silence, trim_silence
 from ttlib.audio.io import (

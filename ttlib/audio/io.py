@@ -79,7 +79,7 @@ def resample(audio, sample_rate_in: int, sample_rate_out: int = SAMPLE_RATE) -> 
 
 
 def load(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE, with_report: bool = False,
-         quiet: bool = False) -> np.ndarray | tuple[np.ndarray, AudioReport]:
+         quiet: bool = False, min_samples: int | None = None) -> np.ndarray | tuple[np.ndarray, AudioReport]:
     """Read an audio file as mono float32 at `sample_rate` Hz.
 
     Args:
@@ -87,6 +87,8 @@ def load(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE, with_report: b
       sample_rate: the rate to return (Hz).
       with_report: also return the `AudioReport`.
       quiet: do not issue `AudioWarning`s (the report still lists the problems).
+      min_samples: the shortest result accepted (default: one analysis frame, 64 ms; an
+        impulse response may be shorter).
 
     Returns:
       audio, shape [n_samples]; or (audio, report) with `with_report=True`.
@@ -135,7 +137,10 @@ def load(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE, with_report: b
     if report.silent:
         report.notes.append(f"silent (level {report.rms_db:.0f} dB re full scale)")
     audio = resample(mono, rate, sample_rate)
-    if audio.size < FRAME_LENGTH * sample_rate / SAMPLE_RATE:
+    if min_samples is not None:
+        if audio.size < min_samples:
+            raise AudioError(f"{path}: {audio.size} samples at {sample_rate} Hz, fewer than {min_samples}.")
+    elif audio.size < FRAME_LENGTH * sample_rate / SAMPLE_RATE:
         raise AudioError(f"{path}: {report.seconds * 1000:.0f} ms long, shorter than one analysis frame "
                          f"({1000 * FRAME_LENGTH / SAMPLE_RATE:.0f} ms). Use a longer recording.")
     if not quiet:

@@ -34,7 +34,11 @@ def add_settings_arguments(p) -> None:
     p.add_argument("--autotune", type=float, default=0.0, help="0 (off) to 1: pull f0 to the nearest semitone")
     p.add_argument("--harmonic-gain", type=float, default=1.0, help="gain of the harmonic part")
     p.add_argument("--noise-gain", type=float, default=1.0, help="gain of the noise part")
-    p.add_argument("--reverb-gain", type=float, default=1.0, help="gain of the learned reverb")
+    p.add_argument("--reverb-gain", type=float, default=1.0,
+                   help="the room's wet/dry mix: 0 dry, 1 the room as it is (default), 2 twice its reverberation")
+    p.add_argument("--room", default="model", metavar="ROOM",
+                   help="where it plays: model (the room it learned; default), dry, a model folder (that model's "
+                        "room), or an impulse response file (any rate, mono or stereo)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -45,7 +49,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                              quiet_db=None if args.quiet_db <= 0 else args.quiet_db,
                              autotune=args.autotune, pitch_shift=args.pitch_shift,
                              loudness_shift=args.loudness_shift, harmonic_gain=args.harmonic_gain,
-                             noise_gain=args.noise_gain, reverb_gain=args.reverb_gain).check()
+                             noise_gain=args.noise_gain, reverb_gain=args.reverb_gain, room=args.room).check()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     samples, report = load(args.input, with_report=True, quiet=True)
     settings = settings_from(args)
     synth = transfer.Synthesizer(args.model)
+    room = synth.room_for(settings.room)                      # a room that cannot be used fails here, at once
     octaves = "auto" if args.octaves_down == "auto" else int(args.octaves_down)
     source = transfer.source_features(samples, synth.frame_rate, octaves_down=octaves, progress=not args.no_progress)
     result = transfer.transfer(samples, synth, settings, source=source, progress=not args.no_progress)
@@ -67,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {args.input}: {note}")
     for warning in result.source.warnings:
         print(f"warning: {warning}")
-    extra = {"input": str(args.input), "model": str(args.model), "model_step": synth.loaded.step}
+    extra = {"input": str(args.input), "model": str(args.model), "model_step": synth.loaded.step,
+             "room_taps": int(room.ir.size)}
     if args.check:
         error = transfer.check(result)
         extra["f0_error_cents_median"] = error.median_cents if error.n_compared else None

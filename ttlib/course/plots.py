@@ -196,3 +196,31 @@ def transfer_view(source, adjusted, statistics: dict, audio, sample_rate: int = 
                 hop_length=sample_rate // 50)
     spec_ax.set_title("result: spectrogram", fontsize=10)
     return fig
+
+
+def room_decay(ir, sample_rate: int = SAMPLE_RATE, ax=None, label: str = "") -> Axes:
+    """An impulse response's level and Schroeder decay curve (dB) against time, with its T30 fit (notebook 10)."""
+    from ttlib.audio.room import direct_index, measure_room, schroeder_curve
+
+    ax = _axes(ax)
+    h = np.asarray(ir, np.float64).reshape(-1)
+    d = direct_index(h)
+    m = measure_room(h, sample_rate)
+    t = (np.arange(h.size) - d) / sample_rate
+    level = 10 * np.log10(np.maximum(h * h, 1e-20) / max(float(np.max(h * h)), 1e-20))
+    ax.plot(t, level, color="0.75", lw=0.5, label=f"{label} h(t)^2".strip())
+    with np.errstate(divide="ignore"):
+        curve = np.full(h.size, -np.inf)
+        curve[d:] = schroeder_curve(h[d:], sample_rate)
+    ax.plot(t, curve, lw=2, label=f"{label} Schroeder curve".strip())
+    decay = m.t30 if np.isfinite(m.t30) else m.t20
+    if np.isfinite(decay):
+        name = "T30" if np.isfinite(m.t30) else "T20"
+        ax.plot(t[d:], -60.0 * t[d:] / decay, "--", lw=1, label=f"{name} = {decay:.2f} s (-60 dB / T)")
+    if m.crosspoint_s < h.size / sample_rate:
+        ax.axvline(m.crosspoint_s - d / sample_rate, color="k", ls=":", lw=1, label="noise crosspoint")
+    ax.set_ylim(-90, 5)
+    ax.set_xlabel("time after the direct sound (s)")
+    ax.set_ylabel("level (dB)")
+    ax.legend(loc="upper right", fontsize="small")
+    return ax

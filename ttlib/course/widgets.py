@@ -135,7 +135,7 @@ def pitch_explorer(sources: dict, methods: tuple = ("yin", "pyin", "crepe-tiny")
 RESYNTHESIS_NOTE = ("<b>Re-synthesis</b>: these change the model's input (f0 and loudness), "
                     "so the decoder and the synthesizers run again.")
 REMIX_NOTE = ("<b>Re-mix</b>: these only scale the parts already made (harmonic, noise, and the "
-              "reverb of both): no model runs, so the change is instant.")
+              "room's addition to both) or put them in another room: no model runs, so the change is quick.")
 
 
 class TransferSliders:
@@ -144,7 +144,8 @@ class TransferSliders:
     Features are computed once (`source`). The re-synthesis controls (pitch shift,
     loudness shift, autotune, the automatic adjustment, silencing quiet frames)
     re-run the adjustment, the decoder and the synthesizers; the re-mix controls
-    (harmonic, noise and reverb gains) only re-mix the parts. A and B players hold
+    (harmonic and noise gains, the room and its wet/dry mix) only re-mix the parts (another
+    room: one convolution). A and B players hold
     the source and the result; the picture shows the control curves beside the
     result's spectrogram; the status line shows the render latency.
 
@@ -152,7 +153,8 @@ class TransferSliders:
       widget: the whole thing, to display.
       sliders: every control by name: the FloatSliders "pitch_shift", "loudness_shift",
         "autotune", "quiet_db" (dB below the loud passages), "harmonic_gain", "noise_gain",
-        "reverb_gain", and the Checkboxes "auto_adjust" and "silence_quiet" (off: nothing
+        "reverb_gain" (the room's wet/dry mix), the Dropdown "room" (the model's room, dry,
+        and `rooms`), and the Checkboxes "auto_adjust" and "silence_quiet" (off: nothing
         is silenced and the "quiet_db" slider is disabled).
       RESYNTHESIS, REMIX: the names of the controls in each group.
       result: the current `ttlib.transfer.Result` (its `audio` is what player B holds).
@@ -163,10 +165,11 @@ class TransferSliders:
     """
 
     RESYNTHESIS = ("pitch_shift", "loudness_shift", "autotune", "auto_adjust", "silence_quiet", "quiet_db")
-    REMIX = ("harmonic_gain", "noise_gain", "reverb_gain")
+    REMIX = ("harmonic_gain", "noise_gain", "room", "reverb_gain")
 
     def __init__(self, synth, source, settings: Settings | None = None, draw: bool = True,
-                 save_dir: str | os.PathLike = "."):
+                 save_dir: str | os.PathLike = ".", rooms: dict | None = None):
+        """rooms: more rooms for the room selector, {label: `Settings.room` choice} (files, model folders)."""
         import ipywidgets as widgets
 
         self.synth, self.source, self.draw = synth, source, draw
@@ -191,7 +194,9 @@ class TransferSliders:
                                disabled=not quiet_on),
             "harmonic_gain": slider(s.harmonic_gain, 0, 2, 0.05, "harmonic gain"),
             "noise_gain": slider(s.noise_gain, 0, 2, 0.05, "noise gain"),
-            "reverb_gain": slider(s.reverb_gain, 0, 2, 0.05, "reverb gain"),
+            "room": widgets.Dropdown(options=self._room_options(s.room, rooms), value=s.room, description="room",
+                                     style={"description_width": "150px"}, layout=widgets.Layout(width="470px")),
+            "reverb_gain": slider(s.reverb_gain, 0, 2, 0.05, "room mix (0 dry, 1 as is)"),
         }
         self.source_player = widgets.Audio(value=wav_bytes(source.audio), format="wav", autoplay=False, loop=False)
         self.player = widgets.Audio(format="wav", autoplay=False, loop=False)
@@ -221,6 +226,14 @@ class TransferSliders:
             self.progress.widget, self.picture, widgets.HBox([self.filename, self.save_button])])
         self.update()
 
+    @staticmethod
+    def _room_options(current: str, rooms: dict | None) -> list:
+        options = [("the model's own room", "model"), ("dry (no room)", "dry")]
+        options += [(str(label), str(spec)) for label, spec in (rooms or {}).items()]
+        if current not in [value for _, value in options]:
+            options.append((current, current))
+        return options
+
     def _quiet_toggled(self, change) -> None:
         self.sliders["quiet_db"].disabled = not change["new"]
 
@@ -231,7 +244,7 @@ class TransferSliders:
                         quiet_db=float(v["quiet_db"]) if v["silence_quiet"] else None,
                         autotune=v["autotune"], pitch_shift=v["pitch_shift"],
                         loudness_shift=v["loudness_shift"], harmonic_gain=v["harmonic_gain"],
-                        noise_gain=v["noise_gain"], reverb_gain=v["reverb_gain"])
+                        noise_gain=v["noise_gain"], reverb_gain=v["reverb_gain"], room=v["room"])
 
     def update(self, remix_only: bool = False) -> np.ndarray:
         """Re-render for the controls' values (what moving one does); returns the new audio.
@@ -244,6 +257,8 @@ class TransferSliders:
         self.progress.start(2 if self.draw else 1, "computing: " + ("re-mixing the parts ..." if remix else
                                                                "re-running the decoder and the synthesizers ..."))
         if remix:
+            if self.parts.room is None or self.parts.room.name != settings.room:
+                self.parts = self.parts.with_room(self.synth.room_for(settings.room))
             audio = self.parts.mix(settings.harmonic_gain, settings.noise_gain, settings.reverb_gain)
             self.result = transfer.Result(audio, self.parts, self.source, self.result.adjusted, settings,
                                           {"mix": time.perf_counter() - t0})

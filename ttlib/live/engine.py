@@ -100,9 +100,16 @@ class Stream:
         self.latency_samples = HALF - CENTRE_DELAY + self.hop - 1
         self.adjuster = LiveAdjuster(self.synth.statistics, self.frame_rate, settings, history_seconds)
         self.switch = OctaveSwitch()
-        self.reverb = PartitionedConvolver(self.synth.ir, self.hop) if self.synth.ir is not None else None
+        self.set_room(self.settings.room)
         self._step = self._compile()
         self.reset()
+
+    def set_room(self, room) -> None:
+        """Play in `room` (`Settings.room`'s choices, or a `Room`) from the next block on: its tail starts
+        empty, and the dry path's delay becomes the room's. Setting `settings` with another room calls it."""
+        self.room = self.synth.room_for(room)
+        self.reverb = None if self.room.is_dry else PartitionedConvolver(self.room.tail, self.hop)
+        self.dry_delay = np.zeros(self.room.direct)
 
     @property
     def settings(self) -> Settings:
@@ -111,6 +118,8 @@ class Stream:
     @settings.setter
     def settings(self, value: Settings) -> None:
         self.adjuster.settings = value.check()
+        if value.room != self.room.name:
+            self.set_room(value.room)
 
     # -- the model, one frame at a time
     def _compile(self) -> Callable:
@@ -166,6 +175,7 @@ class Stream:
         self.switch.reset()
         if self.reverb is not None:
             self.reverb.reset()
+        self.dry_delay[:] = 0.0
         self.rng = np.random.default_rng(self.seed)
         self.state = np.zeros([1, self.config.rnn_channels], np.float32)
         self.phase = np.zeros([1], np.float64)
@@ -268,6 +278,10 @@ class Stream:
         dry = (s.harmonic_gain * (harmonic * envelope) + s.noise_gain * (noise * envelope)).astype(np.float64)
         if self.reverb is not None and "room" in self.forget:
             self.reverb.reset()
-        out = dry + s.reverb_gain * self.reverb.process(dry) if self.reverb is not None else dry
+        delayed = dry
+        if self.dry_delay.size:                              # the dry sound, delayed to the room's direct sound
+            line = np.concatenate([self.dry_delay, dry])
+            delayed, self.dry_delay = line[:hop], line[hop:]
+        out = delayed + s.reverb_gain * self.reverb.process(dry) if self.reverb is not None else delayed
         self.output.append(out.astype(np.float32))
         self.buffered += hop

@@ -89,5 +89,5 @@ def render(audio, model: str | os.PathLike | LoadedModel, settings: Settings | N
     features = causal_features(audio, synth.frame_rate, capacity)
     f0, loudness, on = adjust_frames(features, synth.statistics, synth.frame_rate, settings, history_seconds)
     gate = on.astype(np.float32) if settings.quiet_db is not None else None
-    parts = synth.render(f0, loudness, gate=gate)
+    parts = synth.render(f0, loudness, gate=gate, room=settings.room)
     return parts.mix(settings.harmonic_gain, settings.noise_gain, settings.reverb_gain), features

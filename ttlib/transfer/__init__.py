@@ -8,15 +8,19 @@ The steps, each a module the notebook, the widgets and `python -m ttlib transfer
                   mapping, silencing, autotune, then the sliders' shifts
   synthesizer  3. `Synthesizer(model).render(f0_hz, loudness_db)`: the model's decoder and
                   synthesizers in chunks; the `Parts` re-mix without new synthesis
+  room         where it plays: the model's learned room, none, another model's, or an
+               impulse response file (`Settings.room`, `resolve_room`)
   pipeline     `transfer` (all three), `check` (the output's f0 error), `save` (WAV + settings)
 
-Taught in notebook 07.
+Taught in notebook 07; rooms in notebook 10.
 """
 from ttlib.core.errors import TransferError
 from ttlib.transfer.adjustment import Adjusted, Settings, adjust
 from ttlib.transfer.pipeline import Result, check, save, transfer
+from ttlib.transfer.room import Room, dry_room, model_room, resolve_room
 from ttlib.transfer.source import SourceFeatures, needs_octave_down, source_features
 from ttlib.transfer.synthesizer import Parts, Synthesizer
 
-__all__ = ["Adjusted", "Parts", "Result", "Settings", "SourceFeatures", "Synthesizer", "TransferError", "adjust",
-           "check", "needs_octave_down", "save", "source_features", "transfer"]
+__all__ = ["Adjusted", "Parts", "Result", "Room", "Settings", "SourceFeatures", "Synthesizer", "TransferError",
+           "adjust", "check", "dry_room", "model_room", "needs_octave_down", "resolve_room", "save",
+           "source_features", "transfer"]

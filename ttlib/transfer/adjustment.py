@@ -33,7 +33,11 @@ class Settings:
       autotune: 0 (off) to 1 (every frame on the nearest semitone).
       pitch_shift: semitones added after the automatic shift (-48 to 48).
       loudness_shift: dB added after the loudness mapping (-60 to 60).
-      harmonic_gain, noise_gain, reverb_gain: gains of the parts (1 = as the model made them).
+      harmonic_gain, noise_gain: gains of the parts (1 = as the model made them).
+      reverb_gain: the room's wet/dry mix: 0 dry, 1 the room as it is, above 1 more of it
+        (`ttlib.transfer.room`).
+      room: where it plays: "model" (the room the model learned), "dry", a model folder
+        (that model's room) or an impulse response file (`ttlib.transfer.room.resolve_room`).
     """
 
     auto_adjust: bool = True
@@ -44,6 +48,7 @@ class Settings:
     harmonic_gain: float = 1.0
     noise_gain: float = 1.0
     reverb_gain: float = 1.0
+    room: str = "model"
 
     def check(self) -> Settings:
         """Returns self, or raises TransferError naming the setting out of range."""
@@ -57,6 +62,9 @@ class Settings:
             raise TransferError(f"quiet_db must be positive (dB below the loud passages), not {self.quiet_db}.")
         if min(self.harmonic_gain, self.noise_gain, self.reverb_gain) < 0:
             raise TransferError("Gains must be zero or positive.")
+        if not isinstance(self.room, str) or not self.room:
+            raise TransferError(f"room must be a name or a path (model, dry, a model folder, an impulse response "
+                                f"file), not {self.room!r}.")
         return self
 
 

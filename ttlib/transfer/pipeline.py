@@ -72,7 +72,8 @@ def transfer(audio, model: str | os.PathLike | LoadedModel | Synthesizer, settin
     t2 = time.perf_counter()
     frames = min(adjusted.f0_hz.size, n_frames(source.audio.size, synth.hop, whole=True))
     gate = adjusted.on[:frames].astype(np.float32) if settings.quiet_db is not None else None
-    parts = synth.render(adjusted.f0_hz[:frames], adjusted.loudness_db[:frames], progress=progress, gate=gate)
+    parts = synth.render(adjusted.f0_hz[:frames], adjusted.loudness_db[:frames], progress=progress, gate=gate,
+                         room=settings.room)
     out = parts.mix(settings.harmonic_gain, settings.noise_gain, settings.reverb_gain)
     times["synthesis"] = time.perf_counter() - t2
     times["total"] = time.perf_counter() - t0

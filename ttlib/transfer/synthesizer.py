@@ -3,8 +3,9 @@
 `Synthesizer(model_dir).render(f0_hz, loudness_db)` runs the model's decoder and its
 synthesizers in chunks with GRU warm-up, cross-faded controls, a carried oscillator
 phase and overlap-added reverb, so long sources use bounded memory and chunk borders
-make no click. It returns the parts (harmonic, noise and their reverberated copies),
-so the gain sliders (`Parts.mix`) need no new synthesis. Notebook 07, section 4.
+make no click. It returns the parts (harmonic, noise and what the room adds to each),
+so the gain sliders (`Parts.mix`) and another room (`Parts.with_room`, a `Room` of
+`ttlib.transfer.room`) need no new synthesis. Notebook 07, section 4; rooms: notebook 10.
 
 The harmonic part is made by `ttlib.synth.harmonic` (linear amplitude interpolation),
 which is exactly what `course` and `tiny` models were trained with; a `paper` model
@@ -19,25 +20,42 @@ import numpy as np
 
 from ttlib.core.errors import TransferError
 from ttlib.core.units import SAMPLE_RATE, hop_length
-from ttlib.models.autoencoder import processors, reverb_impulse_response
+from ttlib.models.autoencoder import processors
 from ttlib.models.checkpoint import LoadedModel, load_model
 from ttlib.synth.harmonic import harmonic_synthesis
+from ttlib.transfer.room import Room, model_room, resolve_room
 
 
 @dataclass
 class Parts:
-    """A rendering's parts, [n_samples] each: mixed by `mix` with any gains."""
+    """A rendering's parts, [n_samples] each, and its room: mixed by `mix` with any gains.
+
+    Attributes:
+      harmonic, noise: the dry parts as synthesised.
+      harmonic_reverb, noise_reverb: what the room adds to each (`Room.wet`).
+      room: the room they were made with.
+    """
 
     harmonic: np.ndarray
     noise: np.ndarray
     harmonic_reverb: np.ndarray
     noise_reverb: np.ndarray
+    room: Room | None = None
 
     def mix(self, harmonic_gain: float = 1.0, noise_gain: float = 1.0, reverb_gain: float = 1.0) -> np.ndarray:
-        """g_h (H + g_r H*ir) + g_n (N + g_r N*ir): the model's output when every gain is 1."""
-        out = harmonic_gain * (self.harmonic + reverb_gain * self.harmonic_reverb)
-        out += noise_gain * (self.noise + reverb_gain * self.noise_reverb)
+        """g_h (H' + g_r W_H) + g_n (N' + g_r W_N), H' and N' the dry parts delayed to the room's direct sound.
+
+        With the room h: (1 - g_r) x(t - d) + g_r (x * h)(t) for each part x, the model's
+        output when every gain is 1 and the room is the model's.
+        """
+        delay = self.room.delay if self.room is not None else np.asarray
+        out = harmonic_gain * (delay(self.harmonic) + reverb_gain * self.harmonic_reverb)
+        out += noise_gain * (delay(self.noise) + reverb_gain * self.noise_reverb)
         return out.astype(np.float32)
+
+    def with_room(self, room: Room) -> Parts:
+        """The same dry parts in another room (a convolution each; no synthesis)."""
+        return Parts(self.harmonic, self.noise, room.wet(self.harmonic), room.wet(self.noise), room)
 
 
 class Synthesizer:
@@ -50,6 +68,9 @@ class Synthesizer:
         (its state then matches an uninterrupted run closely).
       blend_seconds: controls of consecutive chunks are cross-faded over this long.
       seed: seed of the noise.
+
+    Attributes:
+      room: the model's own `Room`; `room_for(spec)` resolves (and keeps) the others.
     """
 
     def __init__(self, model_dir: str | os.PathLike | LoadedModel, chunk_seconds: float = 20.0,
@@ -68,8 +89,18 @@ class Synthesizer:
         self.seed = seed
         parts = processors(loaded.model)
         self.harmonic, self.noise = parts["harmonic"], parts["filtered_noise"]
-        self.ir = reverb_impulse_response(loaded.model)      # the learned room (wet path), or None
+        self.room = model_room(loaded)
+        self._rooms = {"model": self.room}
         self._decode = None
+
+    def room_for(self, spec: str | os.PathLike | Room | None) -> Room:
+        """The `Room` named by `spec` (None: "model"), resolved once and kept."""
+        if isinstance(spec, Room):
+            return spec
+        key = "model" if spec is None else str(spec)
+        if key not in self._rooms:
+            self._rooms[key] = resolve_room(key, self.loaded)
+        return self._rooms[key]
 
     # -- decoder
     def controls(self, f0_hz, loudness_db) -> dict:
@@ -112,13 +143,15 @@ class Synthesizer:
         return {"amplitudes": out[0], "harmonic_distribution": out[1], "noise_magnitudes": out[2]}
 
     # -- synthesizers
-    def render(self, f0_hz, loudness_db, progress: bool = False, gate=None) -> Parts:
+    def render(self, f0_hz, loudness_db, progress: bool = False, gate=None,
+               room: str | os.PathLike | Room | None = None) -> Parts:
         """The model's parts for [n_frames] inputs at the model's frame rate: [n_frames * hop] samples each.
 
         gate: optional [n_frames] in [0, 1] multiplying the harmonic and noise parts before
         the reverb (interpolated between frames, so it ramps instead of clicking); 0 where
         the source is silenced makes the output silent there, whatever the model does
         at -80 dB.
+        room: the room of this rendering (`Settings.room`'s choices, or a `Room`; default the model's).
         """
         import ddsp
 
@@ -160,12 +193,5 @@ class Synthesizer:
             envelope = np.interp(np.arange(n_samples) / self.hop, np.arange(n), np.asarray(gate, np.float64))
             harmonic *= envelope.astype(np.float32)
             noise *= envelope.astype(np.float32)
-        return Parts(harmonic, noise, self._reverb(harmonic), self._reverb(noise))
-
-    def _reverb(self, audio) -> np.ndarray:
-        """The wet signal, audio * ir, cut to the audio's length, by overlap-add in chunks."""
-        if self.ir is None:
-            return np.zeros_like(audio)
-        from scipy.signal import oaconvolve
-
-        return oaconvolve(audio.astype(np.float64), self.ir)[:audio.size].astype(np.float32)
+        room = self.room if room is None else self.room_for(room)
+        return Parts(harmonic, noise, room.wet(harmonic), room.wet(noise), room)

@@ -1,0 +1,269 @@
+"""Room measures (ttlib.audio.room) against pyroomacoustics; rooms read from files; transfers in rooms."""
+import math
+
+import numpy as np
+import pytest
+import soundfile
+
+from ttlib import cli
+from ttlib.audio.room import PRE_DIRECT_S, load_impulse_response, measure_room, schroeder_curve
+from ttlib.core.errors import AudioError
+
+SR = 16000
+
+
+def simulated_room(rt60: float, dim, fs: int = SR) -> np.ndarray:
+    """An image-source room of pyroomacoustics designed for `rt60` by Sabine's formula."""
+    import pyroomacoustics as pra
+
+    absorption, order = pra.inverse_sabine(rt60, dim)
+    room = pra.ShoeBox(dim, fs=fs, materials=pra.Material(absorption), max_order=order)
+    room.add_source([dim[0] * 0.3, dim[1] * 0.4, 1.5])
+    room.add_microphone([dim[0] * 0.7, dim[1] * 0.55, 1.2])
+    room.compute_rir()
+    return np.asarray(room.rir[0][0], np.float64)
+
+
+ROOMS = {"small": (0.3, [5.0, 4.0, 3.0]), "medium": (0.6, [9.0, 7.0, 3.5]), "hall": (1.0, [20.0, 15.0, 8.0])}
+
+
+@pytest.fixture(scope="module")
+def rooms() -> dict:
+    return {name: simulated_room(*spec) for name, spec in ROOMS.items()}
+
+
+def test_decay_times_agree_with_pyroomacoustics_within_5_percent(rooms):
+    import pyroomacoustics as pra
+
+    for name, h in rooms.items():
+        ours = measure_room(h, SR)
+        for decay_db, value in ((20, ours.t20), (30, ours.t30)):
+            theirs = pra.experimental.measure_rt60(h, SR, decay_db=decay_db)
+            assert abs(value - theirs) <= 0.05 * theirs, (name, decay_db, value, theirs)
+        assert ours.notes == []
+
+
+def test_a_noise_floor_is_found_and_does_not_lengthen_the_decay(rooms):
+    """Noise 70 dB below the decay's start: T30 as without it. At 40 dB: no T30 (NaN, a note), T20 as without it."""
+    import pyroomacoustics as pra
+
+    rng = np.random.default_rng(0)
+    for name, h in rooms.items():
+        clean = measure_room(h, SR)
+        padded = np.concatenate([h, np.zeros(SR)])
+        start = h[int(np.argmax(np.abs(h))):]
+        level = np.sqrt(np.max(np.convolve(start ** 2, np.ones(160) / 160, mode="valid")[::160]))  # loudest 10 ms
+        noisy = padded + rng.normal(0.0, level * 10 ** (-70 / 20), padded.size)
+        m = measure_room(noisy, SR)
+        assert np.isfinite(m.noise_db) and m.crosspoint_s < padded.size / SR
+        assert abs(m.t30 - clean.t30) <= 0.05 * clean.t30, (name, m.t30, clean.t30)
+        loud = padded + rng.normal(0.0, level * 10 ** (-40 / 20), padded.size)
+        m = measure_room(loud, SR)
+        assert math.isnan(m.t30) and any("T30" in note for note in m.notes)
+        assert abs(m.t20 - clean.t20) <= 0.05 * clean.t20, (name, m.t20, clean.t20)
+        assert pra.experimental.measure_rt60(loud, SR, decay_db=30) > 2 * clean.t30     # the noise, uncompensated
+
+
+def test_measures_of_an_exponential_decay_match_their_equations():
+    """h = direct + noise decaying as exp(-t 3 ln10 / T): T20 = T30 = EDT = T; C80 and DRR from the integrals."""
+    t60 = 0.8
+    t = np.arange(int(2.5 * SR)) / SR
+    rng = np.random.default_rng(1)
+    h = rng.normal(0.0, 0.05, t.size) * np.exp(-t * 3 * math.log(10) / t60)
+    h[:200] = 0.0
+    h[0] = 1.0
+    m = measure_room(h, SR)
+    for value in (m.t20, m.t30):
+        assert abs(value - t60) < 0.03 * t60
+    late = np.sum(h[1 + int(0.0025 * SR):] ** 2)
+    assert m.drr == pytest.approx(10 * np.log10(1.0 / late), abs=0.01)
+    c = int(0.08 * SR)
+    assert m.c80 == pytest.approx(10 * np.log10(np.sum(h[:c] ** 2) / np.sum(h[c:] ** 2)), abs=0.01)
+    curve = schroeder_curve(h, SR)
+    assert curve[0] == 0.0 and np.all(np.diff(curve[np.isfinite(curve)]) <= 1e-9)     # a decay never rises
+
+
+def test_a_room_file_of_any_rate_and_channels_is_resampled_trimmed_and_normalised(tmp_path, rooms):
+    import soxr
+
+    h = rooms["medium"]
+    at_44k = soxr.resample(h, SR, 44100)
+    stereo = np.stack([at_44k, at_44k], axis=1)
+    stereo = np.concatenate([np.zeros((22050, 2)), stereo]) / np.abs(stereo).max() * 0.5
+    soundfile.write(str(tmp_path / "hall.wav"), stereo, 44100, subtype="FLOAT")
+    ir = load_impulse_response(tmp_path / "hall.wav", SR)
+    assert np.sum(ir.astype(np.float64) ** 2) == pytest.approx(1.0, rel=1e-5)
+    assert abs(int(np.argmax(np.abs(ir))) - round(PRE_DIRECT_S * SR)) <= 1         # 0.5 s of silence cut
+    ours, original = measure_room(ir, SR), measure_room(h, SR)
+    assert abs(ours.t30 - original.t30) <= 0.02 * original.t30
+    assert abs(ours.drr - original.drr) <= 0.5
+
+
+def test_impulse_responses_that_cannot_be_used_are_refused_with_one_line(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("not audio " * 100)
+    soundfile.write(str(tmp_path / "silent.wav"), np.zeros(8000), SR)
+    nan = np.zeros(8000)
+    nan[100] = np.nan
+    soundfile.write(str(tmp_path / "nan.wav"), nan, SR, subtype="FLOAT")
+    long = np.zeros(11 * SR)
+    long[0] = 1.0
+    soundfile.write(str(tmp_path / "long.wav"), long, SR)
+    for name, words in (("empty", "empty"), ("text", "not an audio file"), ("silent", "silent"),
+                        ("nan", "NaN"), ("long", "at most 10 s"), ("missing", "no such file")):
+        with pytest.raises(AudioError if name != "missing" else FileNotFoundError, match=words):
+            load_impulse_response(tmp_path / f"{name}.wav", SR)
+
+
+def test_room_measure_command_prints_the_measures_and_draws_the_curve(tmp_path, capsys, rooms):
+    import json
+
+    soundfile.write(str(tmp_path / "small.wav"), rooms["small"] / np.abs(rooms["small"]).max() * 0.5, SR,
+                    subtype="FLOAT")
+    assert cli.main(["room", "measure", str(tmp_path / "small.wav"), "--plot", str(tmp_path / "decay.png")]) == 0
+    out = capsys.readouterr().out
+    assert "T30" in out and "DRR" in out and "C80" in out and (tmp_path / "decay.png").stat().st_size > 10000
+    assert cli.main(["room", "measure", str(tmp_path / "small.wav"), "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert values["t30"] == pytest.approx(measure_room(rooms["small"], SR).t30, rel=0.02)
+    (tmp_path / "mine.png").write_text("mine")
+    assert cli.main(["room", "measure", str(tmp_path / "small.wav"), "--plot", str(tmp_path / "mine.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "exists" in err
+    assert (tmp_path / "mine.png").read_text() == "mine"
+    assert cli.main(["room", "measure", str(tmp_path / "nowhere.wav")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+# -- the room of a transfer (ttlib.transfer.room)
+
+def _room_file(path, h: np.ndarray, rate: int = 44100) -> None:
+    """`h` (16 kHz) written as a stereo file at `rate`, after 0.2 s of silence."""
+    import soxr
+
+    resampled = soxr.resample(h, SR, rate)
+    stereo = np.concatenate([np.zeros((rate // 5, 2)), np.stack([resampled, resampled], axis=1)])
+    soundfile.write(str(path), 0.5 * stereo / np.abs(stereo).max(), rate, subtype="FLOAT")
+
+
+def _note_then_silence(synthesizer, room: str, seconds: float = 1.0, rest: float = 3.0):
+    """Parts of one note (440 Hz) followed by silence (the gate closed): the room rings out inside the output."""
+    frames = int((seconds + rest) * synthesizer.frame_rate)
+    playing = np.arange(frames) < seconds * synthesizer.frame_rate
+    f0 = np.full(frames, 440.0, np.float32)
+    loudness = np.where(playing, -20.0, -80.0).astype(np.float32)
+    return synthesizer.render(f0, loudness, gate=playing.astype(np.float32), room=room)
+
+
+def test_a_transfer_in_a_room_from_a_file_carries_that_room(tiny_model, tmp_path, rooms):
+    """Acceptance: the output deconvolved by the dry output is the applied room (T30 within 5 %, DRR within 1 dB)."""
+    from ttlib import transfer
+
+    _room_file(tmp_path / "medium.wav", rooms["medium"])
+    synthesizer = transfer.Synthesizer(tiny_model)
+    wet = _note_then_silence(synthesizer, str(tmp_path / "medium.wav")).mix()
+    dry = _note_then_silence(synthesizer, "dry").mix()
+    n = 2 * wet.size
+    x, y = np.fft.rfft(dry.astype(np.float64), n), np.fft.rfft(wet.astype(np.float64), n)
+    power = np.abs(x) ** 2
+    recovered = np.fft.irfft(y * np.conj(x) / (power + 1e-9 * power.max()), n)[:2 * SR]
+    target = measure_room(load_impulse_response(tmp_path / "medium.wav", SR, normalize=False), SR)
+    got = measure_room(recovered, SR)
+    assert abs(got.t30 - target.t30) <= 0.05 * target.t30, (got.t30, target.t30)
+    assert abs(got.drr - target.drr) <= 1.0, (got.drr, target.drr)
+
+
+def test_room_choices_mix_and_the_model_room_is_the_models_own_output(tiny_model, tmp_path, rooms):
+    from scipy.signal import oaconvolve
+
+    from ttlib import transfer
+    from ttlib.models.autoencoder import reverb_impulse_response
+
+    synthesizer = transfer.Synthesizer(tiny_model)
+    parts = _note_then_silence(synthesizer, "model", rest=1.0)
+    tail = reverb_impulse_response(synthesizer.loaded.model)
+    for g in (0.0, 0.5, 1.0, 2.0):                         # the model's room: dry + g (dry * tail), as before
+        dry = parts.harmonic + parts.noise
+        expected = dry + g * oaconvolve(dry.astype(np.float64), tail)[:dry.size]
+        np.testing.assert_allclose(parts.mix(reverb_gain=g), expected, atol=1e-5)
+    assert np.array_equal(parts.with_room(transfer.dry_room()).mix(), (parts.harmonic + parts.noise))
+    other = parts.with_room(synthesizer.room_for(str(tiny_model)))             # a model folder: its learned room
+    np.testing.assert_allclose(other.mix(), parts.mix(), atol=1e-6)
+    _room_file(tmp_path / "hall.wav", rooms["hall"], rate=48000)
+    hall = parts.with_room(synthesizer.room_for(str(tmp_path / "hall.wav")))
+    d = hall.room.direct
+    x = (parts.harmonic + parts.noise).astype(np.float64)
+    full = oaconvolve(x, hall.room.ir)[:x.size]
+    np.testing.assert_allclose(hall.mix(reverb_gain=1.0), full, atol=1e-5)
+    half = 0.5 * np.concatenate([np.zeros(d), x[:x.size - d]]) + 0.5 * full   # (1 - g) x(t - d) + g (x * h)
+    np.testing.assert_allclose(hall.mix(reverb_gain=0.5), half, atol=1e-5)
+    for bad, words in (("cathedral", "Unknown room"), (str(tmp_path / "none.wav"), "no such file")):
+        with pytest.raises((transfer.TransferError, FileNotFoundError), match=words):
+            synthesizer.room_for(bad)
+
+
+def test_the_room_selector_changes_room_without_running_the_model(tiny_model, tmp_path, rooms):
+    from ttlib import synth, transfer
+    from ttlib.course import widgets
+
+    _room_file(tmp_path / "small.wav", rooms["small"])
+    synthesizer = transfer.Synthesizer(tiny_model)
+    source = transfer.source_features(synth.harmonic_tone(330.0, 1.5, amplitude=0.3), synthesizer.frame_rate,
+                                      cache_dir=None, progress=False)
+    sliders = widgets.TransferSliders(synthesizer, source, draw=False,
+                                      rooms={"small room": str(tmp_path / "small.wav")})
+    before, renders = sliders.result.audio.copy(), sliders.renders
+    sliders.sliders["room"].value = str(tmp_path / "small.wav")
+    assert sliders.renders == renders and sliders.last_action == "re-mixed"
+    assert sliders.result.settings.room == str(tmp_path / "small.wav")
+    assert np.abs(sliders.result.audio - before).max() > 1e-3
+    sliders.sliders["room"].value = "model"
+    np.testing.assert_allclose(sliders.result.audio, before, atol=1e-6)
+
+
+def test_transfer_and_live_commands_take_a_room(tiny_model, tmp_path, capsys, rooms):
+    import json
+
+    from ttlib import synth
+
+    _room_file(tmp_path / "small.wav", rooms["small"])
+    soundfile.write(str(tmp_path / "tone.wav"), synth.harmonic_tone(440.0, 1.0, amplitude=0.3), SR)
+    out = tmp_path / "out.wav"
+    assert cli.main(["transfer", str(tmp_path / "tone.wav"), "--model", str(tiny_model), "--out", str(out),
+                     "--room", str(tmp_path / "small.wav"), "--reverb-gain", "0.7", "--no-progress"]) == 0
+    saved = json.loads(out.with_suffix(".json").read_text())["settings"]
+    assert saved["room"] == str(tmp_path / "small.wav") and saved["reverb_gain"] == 0.7
+    capsys.readouterr()
+    soundfile.write(str(tmp_path / "silent.wav"), np.zeros(SR), SR)
+    for room, words in (("cathedral", "Unknown room"), (str(tmp_path / "silent.wav"), "silent")):
+        assert cli.main(["transfer", str(tmp_path / "tone.wav"), "--model", str(tiny_model), "--out",
+                         str(tmp_path / "other.wav"), "--room", room, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+        assert not (tmp_path / "other.wav").exists()
+    assert cli.main(["live", "--model", str(tiny_model), "--input", str(tmp_path / "tone.wav"), "--output",
+                     str(tmp_path / "live.wav"), "--room", "dry"]) == 0
+    assert cli.main(["live", "--model", str(tiny_model), "--input", str(tmp_path / "tone.wav"), "--output",
+                     str(tmp_path / "live2.wav"), "--room", "cathedral"]) == 2
+    assert "Unknown room" in capsys.readouterr().err and not (tmp_path / "live2.wav").exists()
+
+
+def test_a_live_stream_plays_in_the_chosen_room_as_the_offline_rendering(course_model, tmp_path, rooms):
+    from ttlib import live
+    from ttlib.transfer import Settings
+
+    _room_file(tmp_path / "small.wav", rooms["small"])
+    t = np.arange(2 * SR) / SR
+    x = (0.25 * np.sin(2 * np.pi * 660 * t) * (t > 0.3) * (t < 1.4)).astype(np.float32)
+    settings = Settings(room=str(tmp_path / "small.wav"), reverb_gain=0.8)
+    reference, _ = live.render(x, course_model, settings)
+    stream = live.Stream(course_model, settings)
+    assert stream.room.direct > 0 and stream.dry_delay.size == stream.room.direct
+    L = stream.latency_samples
+    padded = np.concatenate([x, np.zeros(L + 1000, np.float32)])
+    out = np.concatenate([stream.process(padded[i:i + 500]) for i in range(0, padded.size, 500)])
+    n = reference.size - stream.hop
+    assert np.abs(reference).max() > 1e-3
+    assert np.abs(out[L:L + n] - reference[:n]).max() <= 1e-4
+    stream.settings = Settings(room="dry")                                  # changed while playing
+    assert stream.room.is_dry and stream.reverb is None and stream.dry_delay.size == 0
