@@ -267,3 +267,30 @@ def test_a_live_stream_plays_in_the_chosen_room_as_the_offline_rendering(course_
     assert np.abs(out[L:L + n] - reference[:n]).max() <= 1e-4
     stream.settings = Settings(room="dry")                                  # changed while playing
     assert stream.room.is_dry and stream.reverb is None and stream.dry_delay.size == 0
+
+
+def test_a_room_is_fitted_to_a_reverberant_recording_of_a_known_dry_sound(rooms):
+    """`fit_room` (the fit of ttlib.transfer.room_estimate) recovers T30 within 10 % and DRR within 1.5 dB
+    (issue 15 asks 15 % and 2 dB of an estimate; the hall's curved decay measures 1.10 s for 1.19 s)."""
+    from scipy.signal import oaconvolve
+
+    from ttlib import synth
+    from ttlib.transfer.room_estimate import fit_room
+
+    rng = np.random.default_rng(0)
+    notes = []
+    for _ in range(12):
+        notes.append(synth.harmonic_tone(float(rng.uniform(200, 700)), float(rng.uniform(0.3, 1.0)), amplitude=0.3,
+                                         n_harmonics=20))
+        notes.append(np.zeros(int(rng.uniform(0.2, 0.8) * SR), np.float32))
+    dry = np.concatenate(notes) + 1e-3 * rng.standard_normal(sum(n.size for n in notes)).astype(np.float32)
+    for name in ("medium", "hall"):
+        h = rooms[name]
+        h = h[max(0, int(np.argmax(np.abs(h))) - 40):]                 # 2.5 ms before the direct sound
+        recording = oaconvolve(dry, h)[:dry.size]
+        estimate = fit_room(dry, recording, steps=1500, reverb_seconds=3.0)
+        assert estimate.room.direct == 40 and estimate.room.ir[40] == 1.0
+        true, got = measure_room(h, SR), measure_room(estimate.room.ir, SR)
+        assert abs(got.t30 - true.t30) <= 0.10 * true.t30, (name, got.t30, true.t30)
+        assert abs(got.drr - true.drr) <= 1.5, (name, got.drr, true.drr)
+        assert estimate.losses[-1] < 0.5 * estimate.losses[0]
