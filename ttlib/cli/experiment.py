@@ -108,6 +108,7 @@ def table(args: argparse.Namespace) -> int:
     from ttlib.experiments.learned_encoder import (
         formatted,
         migrate_legacy,
+        reference_info,
         reference_root,
         results_table,
         summarize,
@@ -136,6 +137,9 @@ def table(args: argparse.Namespace) -> int:
             if row not in ("published", "published-harmonic"):
                 print(f"  {row}: {verdict(found, row)}")
     print(f"\nRerun a run with the command in {root}/<row>/seed-<n>/run.json, e.g.\n  " + str(found["command"].iloc[0]))
+    if args.reference and reference_info() is None:
+        print(f"\nnote: the reference is being made: {len(found)} of its runs are here, without its reference.json "
+              "(written by `python -m ttlib experiment reference --runs ... --fast-runs ...` once every run is in).")
     return 0
 
 

@@ -10,6 +10,7 @@ The steps, each a module the notebook, the widgets and `python -m ttlib transfer
                   synthesizers in chunks; the `Parts` re-mix without new synthesis
   room         where it plays: the model's learned room, none, another model's, or an
                impulse response file (`Settings.room`, `resolve_room`)
+  room_estimate  a room fitted to a reverberant recording (`fit_room`, `estimate_room`)
   pipeline     `transfer` (all three), `check` (the output's f0 error), `save` (WAV + settings)
 
 Taught in notebook 07; rooms in notebook 10.
