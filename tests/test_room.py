@@ -294,3 +294,23 @@ def test_a_room_is_fitted_to_a_reverberant_recording_of_a_known_dry_sound(rooms)
         assert abs(got.t30 - true.t30) <= 0.10 * true.t30, (name, got.t30, true.t30)
         assert abs(got.drr - true.drr) <= 1.5, (name, got.drr, true.drr)
         assert estimate.losses[-1] < 0.5 * estimate.losses[0]
+
+
+def test_the_measured_room_installed_by_the_set_up_measures_as_pyroomacoustics_says():
+    """A real hall (OpenAIR's Sports Centre, CC BY-SA 3.0), taken from the registry by tools/install_rooms.py."""
+    import pyroomacoustics as pra
+
+    from ttlib.audio.room import MEASURED_ROOMS, measured_room
+
+    path = measured_room("sports-centre")
+    assert "OpenAIR" in (path.parent / "CREDITS.txt").read_text() and "CC BY-SA 3.0" in MEASURED_ROOMS[
+        "sports-centre"].credit
+    h = load_impulse_response(path, SR, normalize=False)
+    m = measure_room(h, SR)
+    assert m.crosspoint_s < h.size / SR and m.noise_db < -45                     # a noise floor, found
+    theirs_t20 = pra.experimental.measure_rt60(h, SR, decay_db=20)
+    theirs_t30 = pra.experimental.measure_rt60(h, SR, decay_db=30)
+    assert abs(m.t20 - theirs_t20) <= 0.02 * theirs_t20
+    assert 0.95 * theirs_t30 <= m.t30 <= theirs_t30                             # the noise, compensated, shortens it
+    with pytest.raises(AudioError, match="Unknown measured room"):
+        measured_room("albert-hall")

@@ -52,32 +52,37 @@ def index_url() -> str:
 
 
 def fetch_archive(cache: Path) -> Path:
-    """Return the cached, hash-checked source archive, downloading it if needed."""
+    """Return the cached, hash-checked source archive of crepe, downloading it if needed."""
+    return fetch_sdist("crepe", ARCHIVE, SHA256, cache)
+
+
+def fetch_sdist(project: str, archive: str, sha256: str, cache: Path) -> Path:
+    """`cache/archive`, a project's source archive on the package index, hash-checked; downloaded if needed."""
     cache.mkdir(parents=True, exist_ok=True)
-    target = cache / ARCHIVE
-    if target.is_file() and _sha256(target) == SHA256:
+    target = cache / archive
+    if target.is_file() and _sha256(target) == sha256:
         return target
-    page_url = f"{index_url()}/crepe/"
+    page_url = f"{index_url()}/{project}/"
     try:
         with urllib.request.urlopen(page_url, timeout=60) as response:
             page = response.read().decode("utf-8", "replace")
     except OSError as exc:
         sys.exit(f"Could not read the package index at {page_url}: {exc}\n"
                  "The set-up needs the package registry (PyPI). Check the network or PIP_INDEX_URL.")
-    match = re.search(rf'href="([^"]*{re.escape(ARCHIVE)}[^"]*)"', page)
+    match = re.search(rf'href="([^"]*{re.escape(archive)}[^"]*)"', page)
     if not match:
-        sys.exit(f"The package index at {page_url} does not list {ARCHIVE}.")
+        sys.exit(f"The package index at {page_url} does not list {archive}.")
     url = urllib.parse.urljoin(page_url, match.group(1).split("#")[0].replace("&amp;", "&"))
-    print(f"Downloading {ARCHIVE} from the package index ...", flush=True)
+    print(f"Downloading {archive} from the package index ...", flush=True)
     tmp = target.with_suffix(".part")
     try:
         urllib.request.urlretrieve(url, tmp)
     except OSError as exc:
         sys.exit(f"Could not download {url}: {exc}")
     digest = _sha256(tmp)
-    if digest != SHA256:
+    if digest != sha256:
         tmp.unlink()
-        sys.exit(f"{ARCHIVE} from {url} has SHA-256 {digest}, expected {SHA256}. Not installing it.")
+        sys.exit(f"{archive} from {url} has SHA-256 {digest}, expected {sha256}. Not installing it.")
     os.replace(tmp, target)
     return target
 

