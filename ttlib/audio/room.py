@@ -21,8 +21,9 @@ The measures (ISO 3382-1), with times measured from the direct sound's arrival t
 
 A measured response ends in the recording's noise, which flattens L(t) and lengthens T.
 `noise_truncation` follows Lundeby et al. (1995): it finds the crosspoint where the
-decay meets the noise, integrates only up to there, and adds the energy the fitted
-exponential decay would have had after it. ISO 3382-1 asks that a fit range end at
+decay meets the noise; the curve then integrates h^2 minus the noise's mean power (Chu's
+subtraction) only up to there, and adds the energy the fitted exponential decay would
+have had after it. ISO 3382-1 asks that a fit range end at
 least 10 dB above the noise, so T20 needs 35 dB and T30 45 dB between the peak and
 the noise; a measure whose range the response does not reach is NaN, with a note.
 """
@@ -105,7 +106,7 @@ def _envelope_db(power: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray
     return 10 * np.log10(np.maximum(mean, 1e-300)), (np.arange(n) + 0.5) * window
 
 
-def noise_truncation(ir, sample_rate: int = SAMPLE_RATE, iterations: int = 5) -> tuple[int, float, float]:
+def noise_truncation(ir, sample_rate: int = SAMPLE_RATE, iterations: int = 5) -> tuple[int, float, float, float]:
     """Lundeby's crosspoint of a response: where its decay meets its background noise.
 
     Levels are in dB re the loudest 10 ms of the response after its direct sound (the
