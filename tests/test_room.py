@@ -219,6 +219,11 @@ def test_the_room_selector_changes_room_without_running_the_model(tiny_model, tm
     assert np.abs(sliders.result.audio - before).max() > 1e-3
     sliders.sliders["room"].value = "model"
     np.testing.assert_allclose(sliders.result.audio, before, atol=1e-6)
+    (tmp_path / "broken.wav").write_text("not audio")
+    sliders.sliders["room"].options = [*sliders.sliders["room"].options, ("broken", str(tmp_path / "broken.wav"))]
+    sliders.sliders["room"].value = str(tmp_path / "broken.wav")                  # one line in the status, no raise
+    assert sliders.sliders["room"].value == "model" and "room not changed" in sliders.status.value
+    np.testing.assert_allclose(sliders.result.audio, before, atol=1e-6)
 
 
 def test_transfer_and_live_commands_take_a_room(tiny_model, tmp_path, capsys, rooms):

@@ -256,9 +256,15 @@ class TransferSliders:
         remix = remix_only and self.parts is not None
         self.progress.start(2 if self.draw else 1, "computing: " + ("re-mixing the parts ..." if remix else
                                                                "re-running the decoder and the synthesizers ..."))
+        if remix and (self.parts.room is None or self.parts.room.name != settings.room):
+            try:
+                room = self.synth.room_for(settings.room)
+            except (TtlibError, OSError) as exc:               # a room file that cannot be used: say so, keep the last
+                self.sliders["room"].value = self.parts.room.name if self.parts.room is not None else "model"
+                self.progress.done(f"room not changed: {exc}")
+                return self.result.audio
+            self.parts = self.parts.with_room(room)
         if remix:
-            if self.parts.room is None or self.parts.room.name != settings.room:
-                self.parts = self.parts.with_room(self.synth.room_for(settings.room))
             audio = self.parts.mix(settings.harmonic_gain, settings.noise_gain, settings.reverb_gain)
             self.result = transfer.Result(audio, self.parts, self.source, self.result.adjusted, settings,
                                           {"mix": time.perf_counter() - t0})
