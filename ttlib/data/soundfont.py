@@ -68,13 +68,17 @@ def find_soundfont(path: str | os.PathLike | None = None, candidates: tuple = SY
     return fallback
 
 
-def render_midi(midi, sample_rate: int = RENDER_SAMPLE_RATE, soundfont: str | os.PathLike | None = None) -> np.ndarray:
+def render_midi(midi, sample_rate: int = RENDER_SAMPLE_RATE, soundfont: str | os.PathLike | None = None,
+                effects: bool = True) -> np.ndarray:
     """Render a `pretty_midi.PrettyMIDI` with FluidSynth.
 
     Args:
       midi: the performance (notes, pitch bends, control changes).
       sample_rate: rendering rate in Hz (44.1 or 48 kHz; resample afterwards).
       soundfont: a .sf2 path, or None for `find_soundfont()`.
+      effects: FluidSynth's reverb and chorus, on by default as in FluidSynth (a room
+        of about a second); False renders the instrument dry, the room a recording
+        convolved with a known impulse response should not already have (notebook 10).
 
     Returns:
       float32 mono audio, shape [n_samples], at `sample_rate`.
@@ -84,11 +88,19 @@ def render_midi(midi, sample_rate: int = RENDER_SAMPLE_RATE, soundfont: str | os
     """
     sf2 = find_soundfont(soundfont)
     try:
-        import fluidsynth  # noqa: F401  (pyfluidsynth: loads libfluidsynth)
+        import fluidsynth  # pyfluidsynth: loads libfluidsynth
     except (ImportError, OSError) as exc:
         raise SystemDependencyError(
             f"FluidSynth's library could not be loaded ({exc}). Install it: "
             "sudo apt-get install fluidsynth (macOS: brew install fluid-synth), then restart Python."
         ) from exc
-    audio = midi.fluidsynth(fs=sample_rate, synthesizer=str(sf2))
+    if effects:
+        audio = midi.fluidsynth(fs=sample_rate, synthesizer=str(sf2))
+    else:
+        synth = fluidsynth.Synth(samplerate=float(sample_rate), **{"synth.reverb.active": 0,
+                                                                   "synth.chorus.active": 0})
+        try:
+            audio = midi.fluidsynth(fs=sample_rate, synthesizer=synth, sfid=synth.sfload(str(sf2)))
+        finally:
+            synth.delete()
     return np.asarray(audio, dtype=np.float32)

@@ -69,14 +69,22 @@ def parse_source(source: str) -> tuple[str, str]:
         if not path.is_dir():
             raise DatasetError(f"{kind} source {path} is not a folder.")
         return kind, str(path)
-    raise DatasetError(f"Unknown source {source!r}: use builtin[:trumpet|whistle], urmp:PATH or folder:PATH.")
+    raise DatasetError(f"Unknown source {source!r}: use builtin[:trumpet|whistle][:dry], urmp:PATH or folder:PATH.")
 
 
 def builtin_items(instrument: str = "trumpet", minutes: float | None = None, seed: int = 0,
                   frame_rate: float = 250.0, cache_dir: str | os.PathLike | None = None,
                   progress: bool = True) -> tuple[list[Item], list]:
-    """The built-in performances as items, with their exact f0 as `f0_hz_truth`."""
-    folder = builtin.build(instrument, minutes, seed, cache_dir, progress=progress)
+    """The built-in performances as items, with their exact f0 as `f0_hz_truth`.
+
+    instrument: "trumpet", "whistle", or either with ":dry" (rendered without FluidSynth's
+    reverb and chorus, `builtin.build(effects=False)`: a dry instrument, notebook 10).
+    """
+    instrument, _, variant = instrument.partition(":")
+    if variant not in ("", "dry"):
+        raise DatasetError(f"Unknown built-in variant {variant!r} in builtin:{instrument}:{variant}; "
+                           f"use builtin:{instrument} or builtin:{instrument}:dry.")
+    folder = builtin.build(instrument, minutes, seed, cache_dir, progress=progress, effects=variant != "dry")
     items = []
     for take in builtin.recordings(folder):
         truth, voiced = take.ground_truth(frame_rate)

@@ -16,6 +16,9 @@ For a model's own room this is x + g (x * tail): the model's output when g = 1.
   "dry"              no room
   a model folder     that model's learned room
   an audio file      a measured or simulated impulse response (any rate, mono or stereo)
+  "estimate:REC.wav" the room a recording of the model's instrument was played in, fitted
+                     by `ttlib.transfer.room_estimate` (needs the model that plays: a
+                     `Synthesizer` resolves it, `Synthesizer.room_for`)
 Notebook 10 (acoustics transfer); notebook 07's sliders and `python -m ttlib transfer --room`.
 """
 from __future__ import annotations
@@ -33,7 +36,8 @@ from ttlib.core.units import SAMPLE_RATE
 from ttlib.models.autoencoder import reverb_impulse_response
 from ttlib.models.checkpoint import LoadedModel, load_model
 
-ROOM_CHOICES = "model, dry, a model folder, or an impulse response file (wav, flac, ogg)"
+ROOM_CHOICES = "model, dry, a model folder, an impulse response file (wav, flac, ogg), or estimate:RECORDING.wav"
+ESTIMATE_PREFIX = "estimate:"
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +112,9 @@ def resolve_room(spec: str | os.PathLike | Room | None, model: LoadedModel | Non
     text = "model" if spec is None else str(spec)
     if text == "dry":
         return dry_room()
+    if text.startswith(ESTIMATE_PREFIX):
+        raise TransferError(f"The room {text!r} is estimated with the model that plays it; resolve it with "
+                            "Synthesizer.room_for (the transfer, the sliders and the live mode do).")
     if text == "model":
         if model is None:
             raise TransferError("The room 'model' is the transfer model's own room; give the model.")

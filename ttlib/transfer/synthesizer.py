@@ -23,7 +23,7 @@ from ttlib.core.units import SAMPLE_RATE, hop_length
 from ttlib.models.autoencoder import processors
 from ttlib.models.checkpoint import LoadedModel, load_model
 from ttlib.synth.harmonic import harmonic_synthesis
-from ttlib.transfer.room import Room, model_room, resolve_room
+from ttlib.transfer.room import ESTIMATE_PREFIX, Room, model_room, resolve_room
 
 
 @dataclass
@@ -98,6 +98,10 @@ class Synthesizer:
         if isinstance(spec, Room):
             return spec
         key = "model" if spec is None else str(spec)
+        if key not in self._rooms and key.startswith(ESTIMATE_PREFIX):
+            from ttlib.transfer.room_estimate import estimated_room
+
+            self._rooms[key] = estimated_room(key[len(ESTIMATE_PREFIX):], self, progress=True)
         if key not in self._rooms:
             self._rooms[key] = resolve_room(key, self.loaded)
         return self._rooms[key]

@@ -1,0 +1,90 @@
+"""Room estimation accuracy: rooms fitted to a trumpet recording against the rooms it was played in.
+
+    .venv/bin/python benchmarks/room_estimate.py [--model data/generated/models/trumpet] [--seconds 20] [--rounds 3]
+
+The recording: `--seconds` of the built-in trumpet (seed 7, not a seed the model trained
+on) rendered dry (FluidSynth's reverb off), convolved with each room: two image-source
+rooms of pyroomacoustics (Sabine's 0.6 s in 9 x 7 x 3.5 m, 1.0 s in 20 x 15 x 8 m) and the
+measured Sports Centre (OpenAIR, installed by `make setup`). For each, the room is
+estimated by `ttlib.transfer.room_estimate.estimate_room` with the model's dry output and,
+as the baseline measured in the same run, by `fit_room` given the true dry trumpet (what
+the fit reaches when the dry sound is exact). Printed per room and round: T30, EDT and DRR
+of the estimate against the room's own (issue 15's target: T30 within 15 %, DRR within 2 dB),
+and the median time the estimate's dry output takes to fall 20 dB after a note ends.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+import ttlib
+
+REPO = Path(__file__).resolve().parent.parent
+ROOMS = {"medium (0.6 s)": (0.6, [9.0, 7.0, 3.5]), "hall (1.0 s)": (1.0, [20.0, 15.0, 8.0])}
+
+
+def simulated(rt60: float, size: list) -> np.ndarray:
+    import pyroomacoustics as pra
+
+    absorption, order = pra.inverse_sabine(rt60, size)
+    room = pra.ShoeBox(size, fs=ttlib.SAMPLE_RATE, materials=pra.Material(absorption), max_order=order)
+    room.add_source([size[0] * 0.3, size[1] * 0.4, 1.5])
+    room.add_microphone([size[0] * 0.7, size[1] * 0.55, 1.2])
+    room.compute_rir()
+    h = np.asarray(room.rir[0][0], np.float64)
+    return h[max(0, int(np.argmax(np.abs(h))) - 40):]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(REPO / "data" / "generated" / "models" / "trumpet"))
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=1500)
+    args = parser.parse_args()
+
+    from scipy.signal import oaconvolve
+
+    from ttlib.audio.room import fall_times, load_impulse_response, measure_room, measured_room
+    from ttlib.data import builtin
+    from ttlib.transfer import Synthesizer
+    from ttlib.transfer.room_estimate import estimate_room, fit_room
+
+    sr = ttlib.SAMPLE_RATE
+    synth = Synthesizer(args.model)
+    take = builtin.recordings(builtin.build("trumpet", minutes=max(1.0, args.seconds / 40), seed=7, effects=False,
+                                            progress=False))[0]
+    dry = take.audio[:int(args.seconds * sr)]
+    notes = take.performance.notes
+    ends = [n[3] for i, n in enumerate(notes[:-1]) if notes[i + 1][2] - n[3] >= 0.3 and n[3] < dry.size / sr - 0.5]
+    rooms = {name: simulated(*spec) for name, spec in ROOMS.items()}
+    rooms["Sports Centre (measured)"] = load_impulse_response(measured_room("sports-centre"), sr, normalize=False)
+    print(f"model {args.model}; {dry.size / sr:.0f} s of the dry built-in trumpet, {len(ends)} note ends before a "
+          f"rest; dry trumpet falls 20 dB in {1000 * np.median(fall_times(dry, ends, sr)):.0f} ms")
+    print(f"{'room':26s} {'estimate':18s} {'T30 (s)':>14s} {'EDT (s)':>14s} {'DRR (dB)':>14s} {'fall (ms)':>10s}")
+    for name, h in rooms.items():
+        recording = oaconvolve(dry, h)[:dry.size].astype(np.float32)
+        scale = 0.5 / np.abs(recording).max()
+        recording *= scale
+        true = measure_room(h, sr)
+        t0 = time.perf_counter()
+        baseline = fit_room(dry * scale, recording, args.steps)
+        rows = [("true dry (baseline)", measure_room(baseline.room.ir, sr), None)]
+        estimate = estimate_room(recording, synth, args.steps, rounds=args.rounds)
+        for i, fit in enumerate(estimate.rounds):
+            rows.append((f"model, round {i + 1}", measure_room(fit.room.ir, sr), fit.dry))
+        print(f"{name:26s} {'the room itself':18s} {true.t30:14.2f} {true.edt:14.2f} {true.drr:+14.1f} "
+              f"{1000 * np.median(fall_times(recording, ends, sr)):10.0f}")
+        for label, m, out in rows:
+            fall = f"{1000 * np.median(fall_times(out, ends, sr)):10.0f}" if out is not None else f"{'':10s}"
+            print(f"{'':26s} {label:18s} {m.t30:7.2f} ({100 * (m.t30 / true.t30 - 1):+4.0f}%) "
+                  f"{m.edt:7.2f} ({100 * (m.edt / true.edt - 1):+4.0f}%) {m.drr:+7.1f} ({m.drr - true.drr:+5.1f}) "
+                  f"{fall}")
+        print(f"{'':26s} ({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
