@@ -289,6 +289,17 @@ def test_the_reference_check_finds_what_differs(fast_data, tmp_path, capsys):
     assert experiment.check_reference(tmp_path / "none")[0].startswith("no reference run")
 
 
+def test_the_shipped_reference_was_made_by_the_code_that_ships():
+    """data/reference/learned-encoder: every row x 3 seeds, made by this code_version, these measures and data
+    versions, with the fast check of every row (issue 19). After a change to the experiment's modules this fails:
+    remake the reference (README, *The reference run*)."""
+    assert experiment.check_reference() == []
+    info = experiment.reference_info()
+    assert info["seeds"] == [0, 1, 2] and info["rows"] == list(experiment.ROWS)
+    table = experiment.results_table(experiment.reference_root())
+    assert len(table) == 3 * len(experiment.ROWS)
+
+
 def test_the_experiment_runs_on_a_folder_of_recordings(tmp_path):
     """AUDIO_DIR / --trumpet-source folder:PATH: the trumpet data comes from the folder, the runs go elsewhere."""
     from ttlib import audio

@@ -196,6 +196,8 @@ EXPECTED = {
         "conclusions": lambda v: len(v) == 10 and v[0].startswith("**Runs**: 2 seeds per row")
         and "published model" in v[1] and "against the DDSP baseline" in v[-2] and "DDSP baseline" in v[-1],
         "your_run": lambda v: v == "published",
+        "reference_problems": lambda v: v == [],                    # the shipped reference is this code's ...
+        "fast_check": lambda v: v == [],                            # ... and this FAST run reproduces its check
     },
     "09_realtime": {
         "latency_samples": lambda v: v == 512 - 256 + 319,             # the budget derived in section 1
