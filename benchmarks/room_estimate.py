@@ -26,18 +26,6 @@ REPO = Path(__file__).resolve().parent.parent
 ROOMS = {"medium (0.6 s)": (0.6, [9.0, 7.0, 3.5]), "hall (1.0 s)": (1.0, [20.0, 15.0, 8.0])}
 
 
-def simulated(rt60: float, size: list) -> np.ndarray:
-    import pyroomacoustics as pra
-
-    absorption, order = pra.inverse_sabine(rt60, size)
-    room = pra.ShoeBox(size, fs=ttlib.SAMPLE_RATE, materials=pra.Material(absorption), max_order=order)
-    room.add_source([size[0] * 0.3, size[1] * 0.4, 1.5])
-    room.add_microphone([size[0] * 0.7, size[1] * 0.55, 1.2])
-    room.compute_rir()
-    h = np.asarray(room.rir[0][0], np.float64)
-    return h[max(0, int(np.argmax(np.abs(h))) - 40):]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(REPO / "data" / "generated" / "models" / "trumpet"))
@@ -48,7 +36,7 @@ def main() -> None:
 
     from scipy.signal import oaconvolve
 
-    from ttlib.audio.room import fall_times, load_impulse_response, measure_room, measured_room
+    from ttlib.audio.room import fall_times, load_impulse_response, measure_room, measured_room, shoebox
     from ttlib.data import builtin
     from ttlib.transfer import Synthesizer
     from ttlib.transfer.room_estimate import estimate_room, fit_room
@@ -60,7 +48,7 @@ def main() -> None:
     dry = take.audio[:int(args.seconds * sr)]
     notes = take.performance.notes
     ends = [n[3] for i, n in enumerate(notes[:-1]) if notes[i + 1][2] - n[3] >= 0.3 and n[3] < dry.size / sr - 0.5]
-    rooms = {name: simulated(*spec) for name, spec in ROOMS.items()}
+    rooms = {name: shoebox(*spec)[0] for name, spec in ROOMS.items()}
     rooms["Sports Centre (measured)"] = load_impulse_response(measured_room("sports-centre"), sr, normalize=False)
     print(f"model {args.model}; {dry.size / sr:.0f} s of the dry built-in trumpet, {len(ends)} note ends before a "
           f"rest; dry trumpet falls 20 dB in {1000 * np.median(fall_times(dry, ends, sr)):.0f} ms")

@@ -325,6 +325,27 @@ MEASURED_ROOMS = {room.name: room for room in (
 """The measured rooms `tools/install_rooms.py` installs (`make setup` runs it)."""
 
 
+def shoebox(t60: float, size, source: tuple = (0.3, 0.4, 1.5), microphone: tuple = (0.7, 0.55, 1.2),
+            sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, float]:
+    """A shoebox room simulated by pyroomacoustics' image-source method: (impulse response, wall absorption).
+
+    The walls' absorption and the reflection order come from Sabine's formula for `t60`
+    (`pyroomacoustics.inverse_sabine`); `size` is [x, y, z] in metres; the source and the
+    microphone sit at the given fractions of x and y and heights in metres. The response
+    starts `PRE_DIRECT_S` before its direct sound, as `load_impulse_response` reads a file.
+    Notebook 10 (section 1), the room tests and benchmarks/room_estimate.py.
+    """
+    import pyroomacoustics as pra
+
+    absorption, order = pra.inverse_sabine(t60, size)
+    room = pra.ShoeBox(list(size), fs=sample_rate, materials=pra.Material(absorption), max_order=order)
+    room.add_source([size[0] * source[0], size[1] * source[1], source[2]])
+    room.add_microphone([size[0] * microphone[0], size[1] * microphone[1], microphone[2]])
+    room.compute_rir()
+    h = np.asarray(room.rir[0][0], np.float64)
+    return h[max(0, direct_index(h) - int(PRE_DIRECT_S * sample_rate)):], float(absorption)
+
+
 def rooms_folders() -> list:
     """Where installed measured rooms are looked for: the environment's share/ttlib/rooms, then the cache."""
     import sys

@@ -87,6 +87,12 @@ def estimate(args: argparse.Namespace) -> int:
     from ttlib.transfer.synthesizer import Synthesizer
 
     outputs = [Path(p) for p in (args.out, args.dry) if p]
+    same = [path.resolve() for path in outputs]
+    if Path(args.recording).resolve() in same:
+        raise ConfigError(f"{args.recording} is the recording; --out and --dry need other names (it is never "
+                          "overwritten, not even with --overwrite).")
+    if len(set(same)) < len(same):
+        raise ConfigError(f"--out and --dry are both {args.out}; the room and the dry recording need two files.")
     for path in outputs:
         if path.exists() and not args.overwrite:
             raise OutputExistsError(f"{path} exists; pass --overwrite to replace it, or choose another name.")

@@ -30,6 +30,7 @@ from ttlib.core.units import SAMPLE_RATE
 from ttlib.course import plots
 from ttlib.pitch.tracking import track
 from ttlib.transfer import Settings
+from ttlib.transfer.room import ESTIMATE_PREFIX
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -257,6 +258,9 @@ class TransferSliders:
         self.progress.start(2 if self.draw else 1, "computing: " + ("re-mixing the parts ..." if remix else
                                                                "re-running the decoder and the synthesizers ..."))
         if remix and (self.parts.room is None or self.parts.room.name != settings.room):
+            if settings.room.startswith(ESTIMATE_PREFIX):         # a fit of a minute or so, then kept in the cache
+                self.progress.start(1, f"computing: estimating the room of {settings.room[len(ESTIMATE_PREFIX):]} "
+                                       "(about a minute the first time, at once after) ...")
             try:
                 room = self.synth.room_for(settings.room)
             except (TtlibError, OSError) as exc:               # a room file that cannot be used: say so, keep the last

@@ -12,17 +12,18 @@ room to the recording. Notebook 10.
 2. The room h = delta + r: in band b (16 equal-width bands, as ddsp's noise filter) the
    recording is g_b d_b + d_b * r_b, g_b a gain that also takes up how the model's timbre
    differs from the recorded instrument's. The tail's spectral density at time t after
-   the direct sound is s_b(t) = A_b exp(c(t)) 10^(-6 t / T): one decay time T, a level
-   A_b = g_b^2 exp(a_0 + a_1 u_b) whose share against the direct sound is a line in the
-   band index u_b, and c(t), smooth and zero after 80 ms, bending the early decay.
+   the direct sound is s_b(t) = A_b exp(c(t)) 10^(-6 t / T_b): a level A_b =
+   g_b^2 exp(a_0 + a_1 u_b) whose share against the direct sound is a line in the band
+   index u_b, a decay time T_b whose logit is a line in u_b too (rooms ring longer low
+   than high), and c(t), smooth and zero after 80 ms, bending the early decay.
 3. The tail's phases are random, so its expected short-time power adds to the dry sound's:
 
        P_wet[n, b] = g_b^2 P_dry[n - 1, b] + sum_k P_dry[n - k, b] E_b[k],   E_b[k] = sum of s_b over frame k
 
    with frames of 2.5 ms (`STFT_HOP`, DRR's direct window; frame 1 holds the direct sound,
-   frame 0 what arrives just before it). Adam fits g_b, a_0, a_1, T and c to the
-   recording's band powers with the Itakura-Saito divergence, P/P' - log(P/P') - 1, whose
-   minimum is the expected power (`fit_room`).
+   frame 0 what arrives just before it). Adam fits g_b, a, T and c to the recording's
+   band powers with the Itakura-Saito divergence, P/P' - log(P/P') - 1, whose minimum is
+   the expected power, from the best of four starting decay times (`fit_room`).
 4. The recording's loudness still holds the room: after a note ends it rings on, so the
    model plays on into the tail and the fit sees too little room. With the fitted room
    the recording's band powers are unmixed into direct sound and tail (`direct_share_db`),
@@ -71,6 +72,14 @@ T60_RANGE = (0.05, 12.0)
 """The decay times a band may take (s)."""
 MAX_TAIL_SECONDS = 10.0
 """The longest tail rendered (s), as the longest impulse response read from a file."""
+DECAY_STARTS = (0.3, 1.0, 3.0, 8.0)
+"""The decay times (s) the fit starts from: each runs `PROBE_STEPS`, the best one goes on.
+
+From one start (0.5 s) Adam needed about ten times the steps to reach a 6 s room (the
+decay time and the tail's level move together along a narrow valley of the loss)."""
+PROBE_STEPS = 200
+"""Steps tried from each of `DECAY_STARTS`."""
+"""The longest tail rendered (s), as the longest impulse response read from a file."""
 
 
 @dataclass
@@ -81,7 +90,7 @@ class RoomEstimate:
       room: the room (direct sound at `room.direct`, scaled to 1).
       direct_gain: g, the fitted gain of the model's dry output in the recording.
       band_t60: T_b, the fitted decay time of each band (s).
-      losses: the divergence at every step.
+      losses: the divergence at every step of the start that went on (its probe's, then the rest).
       playing: share of the recording's frames the model played.
       seconds: wall time (features, dry output and fit).
       band_gain: g_b, the direct sound's gain in each band.
@@ -219,7 +228,8 @@ def fit_room(dry, target, steps: int = 1500, reverb_seconds: float = 3.0, learni
     """The room h = g delta + r that makes `dry` sound like `target` ([n_samples] each): steps 2 to 4.
 
     Args:
-      steps: Adam steps on the band powers (each one convolution along time per band).
+      steps: Adam steps on the band powers (each one convolution along time per band), after
+        `PROBE_STEPS` from each of `DECAY_STARTS` (the best start goes on).
       reverb_seconds: length of the tail r.
       n_bands: bands of the tail (equal widths).
       seed: of the rendered tail's noise.
@@ -238,20 +248,21 @@ def fit_room(dry, target, steps: int = 1500, reverb_seconds: float = 3.0, learni
     target_t = tf.constant(p_target + floor, tf.float32)
     weight = tf.constant((p_target > floor).astype(np.float32))
     after = tf.constant((np.maximum(np.arange(lags) - PRE_FRAMES, 0) * STFT_HOP)[:, None], tf.float32)
-    # start with half of each band's power direct, half from a 0.5 s tail (sum_k E_b[k] ~ A_b T / (6 ln 10))
+    # each start: half of each band's power direct, half from a tail of decay time t (sum_k E_b[k] ~ A_b t / (6 ln 10))
     ratio = np.clip(p_target.mean(axis=0) / np.maximum(p_dry.mean(axis=0), 1e-30), 1e-8, 1e8)[None, :]
-    log_gain = tf.Variable((0.5 * np.log(ratio / 2)).astype(np.float32))    # the direct sound's gain per band
-    # The tail's level against the direct sound is a line in the band index u, and one decay time T serves every
-    # band: band by band, a tail and a direct sound that both follow a held note are interchangeable, and free
+    log_gain = tf.Variable(np.zeros([1, n_bands], np.float32))    # the direct sound's gain per band
+    # The tail's level against the direct sound is a line in the band index u, and so is the logit of its decay
+    # time: band by band, a tail and a direct sound that both follow a held note are interchangeable, and free
     # per-band levels and times wandered (30 dB of tail in some bands, none in others, and a weak band's long
-    # decay set the broadband T30).
+    # decay set the broadband T30); one decay time for all bands could not follow a real hall's (the Sports
+    # Centre's falls from 6.7 s at 400-800 Hz to 3.7 s above 3.2 kHz, and the fit then found 4.6 s for a 5.9 s T30).
     u = tf.constant(((np.arange(n_bands) - (n_bands - 1) / 2) / max(n_bands - 1, 1))[None, :], tf.float32)
-    share = tf.Variable(np.array([float(np.log(6 * np.log(10) / (0.5 * SAMPLE_RATE))), 0.0], np.float32))
-    # T = T_min + (T_max - T_min) sigmoid(theta): bounded, never a flat tail
-    theta = tf.Variable(np.float32(np.log((0.5 - T60_RANGE[0]) / (T60_RANGE[1] - 0.5))))
+    share = tf.Variable(np.zeros(2, np.float32))
+    # T_b = T_min + (T_max - T_min) sigmoid(theta_0 + theta_1 u_b): bounded, never a flat tail
+    theta = tf.Variable(np.zeros(2, np.float32))
 
     def t60():
-        return (T60_RANGE[0] + (T60_RANGE[1] - T60_RANGE[0]) * tf.sigmoid(theta)) * tf.ones([1, n_bands])
+        return T60_RANGE[0] + (T60_RANGE[1] - T60_RANGE[0]) * tf.sigmoid(theta[0] + theta[1] * u)
 
     def log_a():
         return 2.0 * log_gain + share[0] + share[1] * u
@@ -260,6 +271,7 @@ def fit_room(dry, target, steps: int = 1500, reverb_seconds: float = 3.0, learni
     bend_early = tf.Variable(np.zeros([early, 1], np.float32))
     variables = [log_gain, share, theta, bend_early]
     optimizer = tf.keras.optimizers.Adam(learning_rate)
+    optimizer.build(variables)
 
     def frame_energy(count, after):
         bend = tf.concat([bend_early, tf.zeros([count - early, 1])], axis=0)
@@ -280,16 +292,37 @@ def fit_room(dry, target, steps: int = 1500, reverb_seconds: float = 3.0, learni
         return loss
 
     tf.random.set_seed(seed)
-    losses = []
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, desc="fitting the room", unit="step", leave=False)
-    for _ in range(steps):
-        losses.append(float(step()))
-        if bar is not None:
-            bar.update(1)
+        bar = tqdm(total=steps + PROBE_STEPS * len(DECAY_STARTS), desc="fitting the room", unit="step", leave=False)
+
+    def run(count: int) -> list:
+        out = []
+        for _ in range(count):
+            out.append(float(step()))
+            if bar is not None:
+                bar.update(1)
+        return out
+
+    def start(t: float) -> None:
+        log_gain.assign((0.5 * np.log(ratio / 2)).astype(np.float32))
+        share.assign(np.array([float(np.log(6 * np.log(10) / (t * SAMPLE_RATE))), 0.0], np.float32))
+        theta.assign(np.array([np.log((t - T60_RANGE[0]) / (T60_RANGE[1] - t)), 0.0], np.float32))
+        bend_early.assign(tf.zeros_like(bend_early))
+        for v in optimizer.variables:
+            v.assign(tf.zeros_like(v))
+
+    trials = []                                    # (loss at the probe's end, its losses, its state), per start
+    for t in DECAY_STARTS:
+        start(t)
+        probe = run(PROBE_STEPS)
+        trials.append((float(np.mean(probe[-20:])), probe, [v.numpy() for v in variables + optimizer.variables]))
+    _, losses, state = min(trials, key=lambda trial: trial[0])
+    for v, value in zip(variables + optimizer.variables, state):
+        v.assign(value)
+    losses = losses + run(steps)
     if bar is not None:
         bar.close()
     gains = np.exp(log_gain.numpy()).reshape(-1)
@@ -330,7 +363,7 @@ def render_tail(density, seed: int = 0) -> np.ndarray:
     return out
 
 
-ESTIMATE_VERSION = 1
+ESTIMATE_VERSION = 2
 """Bump when the estimate changes, so rooms estimated before are estimated again."""
 ESTIMATE_STEPS, ESTIMATE_ROUNDS = 1500, 3
 """The fit `estimated_room` makes (`estimate_room`'s steps and rounds)."""
