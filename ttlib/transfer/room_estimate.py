@@ -35,9 +35,11 @@ room to the recording. Notebook 10.
    is the recording with its room removed.
 
 Measured: given the true dry sound, the fit recovers the room (tests/test_room.py: T30
-within 10 % and DRR within 1.5 dB on two simulated rooms). With a trained model's dry
-output in its place the estimate is only as good as the model's match to the recorded
-instrument; the figures measured on the built-in trumpet are in the README (Rooms).
+within 10 % and DRR within 3 dB on harmonic tones in two simulated rooms; on the built-in
+trumpet within 6 % and 1.8 dB in two simulated rooms and a measured hall,
+benchmarks/room_estimate.py). With a trained model's dry output in its place the estimate
+is only as good as the model's match to the recorded instrument; the figures measured on
+the built-in trumpet are in the README (Rooms).
 """
 from __future__ import annotations
 
