@@ -10,6 +10,7 @@ One module per command, each with `add_parser(commands)` and `run(args) -> exit 
   transfer    play an audio file (a whistle, a voice) with a trained model, into a WAV
   live        play a trained model live: microphone in, its instrument out (or a file, block by block)
   room        rooms: measure an impulse response, or estimate one from a recording
+  export      a trained model as a SavedModel and a TFLite file, for other runtimes
   experiment  the learned-encoder experiment of notebook 08: one row, every row, or the table
 
 `main` catches `ttlib.TtlibError` (and file-system errors such as a full disk) once, for
@@ -22,10 +23,10 @@ import argparse
 import sys
 
 import ttlib
-from ttlib.cli import course, data, doctor, evaluate, experiment, live, pitch, room, train, transfer
+from ttlib.cli import course, data, doctor, evaluate, experiment, export, live, pitch, room, train, transfer
 from ttlib.core.errors import TtlibError
 
-COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, experiment)
+COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, export, experiment)
 USER_ERROR = 2
 """Exit status for something the user can fix (as argparse uses for a bad option)."""
 INTERRUPTED = 130

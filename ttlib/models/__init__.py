@@ -6,6 +6,7 @@
   loop        `run_loop`, the one training loop (steps, logs, checkpoints, Ctrl-C); `set_seed`
   training    `train` (a dataset into a model folder, resumable), `read_losses`, `read_validation`
   evaluation  `resynthesize`, `evaluate` (spectral loss, f0 and loudness errors), `spectral_loss`, `held_out_loss`
+  export      `export`: a model as a SavedModel and a TFLite file (f0 and loudness in, controls and audio out)
 
 Synthesizers are built by hand in notebook 04; notebook 06 trains, resumes, loads and measures.
 """

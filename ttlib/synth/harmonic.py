@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 def harmonic_synthesis(amplitudes, harmonic_distribution, f0_hz, n_samples: int, sample_rate: int = 16000,
                        initial_phase=None, return_phase: bool = False,
-                       lookahead=None) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
+                       lookahead=None, float32_phase: bool = False) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
     """Sum of harmonics of f0 with linearly interpolated amplitudes.
 
     Args:
@@ -53,6 +53,10 @@ def harmonic_synthesis(amplitudes, harmonic_distribution, f0_hz, n_samples: int,
         interpolate towards; None holds the last frame (as ddsp does). With it, a signal
         made in chunks (each chunk's lookahead = the next chunk's first frame, its
         initial phase = the previous chunk's returned phase) equals the signal made at once.
+      float32_phase: accumulate the phase in float32 (each frame's increment wrapped to
+        [0, 2 pi) first, then summed over frames and within the frame): for runtimes
+        without float64, such as TFLite's built-in ops (`ttlib.models.export`); within
+        1e-3 rad of the float64 phase over a minute.
 
     Returns:
       audio [batch, n_samples] (and the final phase).
@@ -79,11 +83,29 @@ def harmonic_synthesis(amplitudes, harmonic_distribution, f0_hz, n_samples: int,
     f0 = f0_hz[:, :, 0]
     f0_next = tf.concat([f0[:, 1:], last_f0], axis=1)
     f0_up = f0[:, :, None] * (1.0 - alpha) + f0_next[:, :, None] * alpha              # [B, F, S]
-    omega = tf.reshape(tf.cast(f0_up, tf.float64), [-1, n_samples]) * (2.0 * np.pi / sample_rate)
-    phase = tf.cumsum(omega, axis=1)
-    if initial_phase is not None:
-        phase += tf.cast(tf.convert_to_tensor(initial_phase), tf.float64)[:, None]
-    phase = tf.math.floormod(phase, 2.0 * np.pi)
+    if float32_phase:
+        two_pi = np.float32(2.0 * np.pi)
+        within = tf.cumsum(f0_up * np.float32(2.0 * np.pi / sample_rate), axis=2)     # [B, F, S]
+        # each frame's whole increment in closed form (sum of the linear ramp), wrapped, then summed over frames
+        # in blocks of 32 (each partial sum stays small, so float32 keeps its precision)
+        steps = tf.math.floormod((per_frame * f0 + (per_frame - 1) / 2.0 * (f0_next - f0))
+                                 * np.float32(2.0 * np.pi / sample_rate), two_pi)       # [B, F]
+        block = 32
+        blocks = -(-n_frames // block)
+        padded = tf.reshape(tf.pad(steps, [[0, 0], [0, blocks * block - n_frames]]), [-1, blocks, block])
+        inside = tf.cumsum(padded, axis=2, exclusive=True)                               # [B, blocks, block]
+        totals = tf.math.floormod(tf.reduce_sum(padded, axis=2), two_pi)                 # [B, blocks]
+        before = tf.math.floormod(tf.cumsum(totals, axis=1, exclusive=True), two_pi)
+        starts = tf.reshape(tf.math.floormod(before[:, :, None] + inside, two_pi), [-1, blocks * block])[:, :n_frames]
+        if initial_phase is not None:
+            starts += tf.convert_to_tensor(initial_phase, tf.float32)[:, None]
+        phase = tf.reshape(tf.math.floormod(starts[:, :, None] + within, two_pi), [-1, n_samples])
+    else:
+        omega = tf.reshape(tf.cast(f0_up, tf.float64), [-1, n_samples]) * (2.0 * np.pi / sample_rate)
+        phase = tf.cumsum(omega, axis=1)
+        if initial_phase is not None:
+            phase += tf.cast(tf.convert_to_tensor(initial_phase), tf.float64)[:, None]
+        phase = tf.math.floormod(phase, 2.0 * np.pi)
     sines = tf.sin(tf.cast(phase, tf.float32)[:, :, None] * k)                          # [B, N, H]
     sines = tf.reshape(sines, [-1, n_frames, per_frame, n_harmonics])
     both = tf.matmul(sines, tf.stack([harmonic_amps, next_amps], axis=-1))              # [B, F, S, 2]
