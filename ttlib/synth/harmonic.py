@@ -55,8 +55,9 @@ def harmonic_synthesis(amplitudes, harmonic_distribution, f0_hz, n_samples: int,
         initial phase = the previous chunk's returned phase) equals the signal made at once.
       float32_phase: accumulate the phase in float32 (each frame's increment wrapped to
         [0, 2 pi) first, then summed over frames and within the frame): for runtimes
-        without float64, such as TFLite's built-in ops (`ttlib.models.export`); within
-        1e-3 rad of the float64 phase over a minute.
+        without float64, such as TFLite's built-in ops (`ttlib.models.export`): about
+        1e-3 rad from the float64 phase after a minute (0.7 and 1.2 mrad measured on two
+        wandering melodies; a float32 sum sample by sample drifts by 0.5 rad).
 
     Returns:
       audio [batch, n_samples] (and the final phase).
