@@ -17,17 +17,26 @@ def add_parser(commands) -> None:
     p.add_argument("--stop-after-minutes", type=float, default=None,
                    help="stop and save after this much wall time (resume later with --resume)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker", "tpu"),
+                   help="tf.distribute strategy: one device (default), every GPU here (mirrored), several machines "
+                        "from TF_CONFIG (multiworker), a Cloud TPU (tpu); the batch is split across replicas")
+    p.add_argument("--split-cpu", type=int, default=None, metavar="N",
+                   help="make the CPU N logical devices, to try --strategy mirrored without GPUs")
     p.set_defaults(run=run, interrupted="Stopped before the first step; nothing was saved.")
 
 
 def run(args: argparse.Namespace) -> int:
     """0 when training finished, 130 when it was stopped and saved (resume with --resume)."""
     from ttlib.models import train
+    from ttlib.models.distribute import split_cpu
 
+    if args.split_cpu:
+        split_cpu(args.split_cpu)
     config = None if (args.resume and args.config is None) else (args.config or "course")
     result = train(args.data, args.out, config=config, steps=args.steps, seed=args.seed, resume=args.resume,
                    checkpoint_every=args.checkpoint_every, progress=not args.quiet,
-                   stop_after_seconds=args.stop_after_minutes * 60 if args.stop_after_minutes else None)
+                   stop_after_seconds=args.stop_after_minutes * 60 if args.stop_after_minutes else None,
+                   strategy=args.strategy)
     last = f", last loss {result.losses[-1][1]:.3f}" if result.losses else ""
     held = f", held-out spectral loss {result.validation[-1][1]:.3f}" if result.validation else ""
     print(f"{args.out}: step {result.step} ({len(result.losses)} this run in {result.seconds:.0f} s, "

@@ -7,6 +7,7 @@
   training    `train` (a dataset into a model folder, resumable), `read_losses`, `read_validation`
   evaluation  `resynthesize`, `evaluate` (spectral loss, f0 and loudness errors), `spectral_loss`, `held_out_loss`
   export      `export`: a model as a SavedModel and a TFLite file (f0 and loudness in, controls and audio out)
+  distribute  `make_strategy` (default, mirrored, multiworker, tpu), `split_cpu`: training on several devices
 
 Synthesizers are built by hand in notebook 04; notebook 06 trains, resumes, loads and measures.
 """

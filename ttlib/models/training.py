@@ -14,10 +14,14 @@ loss curve is the same.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +38,7 @@ from ttlib.data.features import loudness_db
 from ttlib.models import checkpoint as ckpt
 from ttlib.models.autoencoder import build_autoencoder, count_parameters
 from ttlib.models.configs import ModelConfig, get_config
+from ttlib.models.distribute import is_chief, make_strategy, split_batch_trainer_class
 from ttlib.models.evaluation import held_out_loss
 from ttlib.models.loop import run_loop, set_seed
 from ttlib.synth.tones import harmonic_tone
@@ -47,14 +52,19 @@ LOSSES_HEADER = ["step", "loss", "elapsed_s"]
 VALIDATION_HEADER = ["step", "spectral_loss", "elapsed_s"]
 
 
-def make_trainer(model, config: str | ModelConfig = "tiny") -> ddsp.training.trainers.Trainer:
-    """ddsp's `Trainer` for `model` with the optimiser settings of `config`."""
+def make_trainer(model, config: str | ModelConfig = "tiny", strategy=None) -> ddsp.training.trainers.Trainer:
+    """ddsp's `Trainer` for `model` with the optimiser settings of `config`.
+
+    strategy: a `tf.distribute` strategy other than the default: the trainer is then
+    `ttlib.models.distribute`'s `SplitBatchTrainer` (the global batch split across replicas).
+    """
     import tensorflow as tf
     from ddsp.training import trainers
 
     cfg = get_config(config)
-    return trainers.Trainer(model, tf.distribute.get_strategy(), learning_rate=cfg.learning_rate,
-                            lr_decay_steps=10000, lr_decay_rate=0.98, grad_clip_norm=3.0)
+    kind = trainers.Trainer if strategy is None else split_batch_trainer_class()
+    return kind(model, strategy or tf.distribute.get_strategy(), learning_rate=cfg.learning_rate,
+                lr_decay_steps=10000, lr_decay_rate=0.98, grad_clip_norm=3.0)
 
 
 def synthetic_batch(config: str | ModelConfig = "tiny", seed: int = 0) -> dict:
@@ -186,7 +196,7 @@ def _prepare_folder(out_dir: Path, config, resume: bool, fingerprint: dict, data
 def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str | ModelConfig | None = "course",
           steps: int | None = None, seed: int = 0, resume: bool = False, checkpoint_every: int = 100,
           validate_every: int | None = None, validation_examples: int = 16, progress: bool = True,
-          tensorboard: bool = True, stop_after_seconds: float | None = None) -> TrainResult:
+          tensorboard: bool = True, stop_after_seconds: float | None = None, strategy: str = "default") -> TrainResult:
     """Train a DDSP autoencoder on a dataset and save it as a model folder.
 
     Args:
@@ -208,6 +218,8 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
       tensorboard: write TensorBoard logs to `out_dir/tensorboard`.
       stop_after_seconds: stop (saving a checkpoint) after this much wall time, as
         if interrupted; resume later with `resume=True`.
+      strategy: "default" (one device), "mirrored", "multiworker" or "tpu"
+        (`ttlib.models.distribute`): the global batch split across the replicas.
 
     Returns:
       A `TrainResult`. Ctrl-C (or the notebook's stop button) saves a checkpoint
@@ -222,6 +234,16 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
     import tensorflow as tf
 
     out_dir, data_dir = Path(out_dir), Path(data_dir)
+    distributed = None if strategy == "default" else make_strategy(strategy)   # before any other TensorFlow op
+    model_dir, worker_dir = out_dir, None
+    if distributed is not None and not is_chief(distributed):
+        # another worker of a multi-worker run: it takes part in every step and every save, but writes into a
+        # folder of its own, removed at the end; the chief writes the model folder (as TensorFlow's guide says)
+        worker_dir = Path(tempfile.mkdtemp(prefix="ttlib-worker-"))
+        atexit.register(shutil.rmtree, worker_dir, True)                   # also when this process fails
+        out_dir = worker_dir / out_dir.name
+        if resume and model_dir.is_dir():
+            shutil.copytree(model_dir, out_dir)
     fingerprint = dataset_fingerprint(data_dir)
     statistics = read_statistics(data_dir)
     cfg, run_log, existing = _prepare_folder(out_dir, config, resume, fingerprint, data_dir)
@@ -237,16 +259,22 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
         held_out = validation_batch(load_examples(data_dir, "validation", validation_examples),
                                     cfg.example_seconds, validation_examples)
 
+
+    def scope():
+        return distributed.scope() if distributed is not None else contextlib.nullcontext()
+
     set_seed(seed)
-    model = build_autoencoder(cfg, seed=seed)
-    trainer = make_trainer(model, cfg)
-    model({k: tf.convert_to_tensor(v) for k, v in sampler.batch(0).items()}, training=False)  # build
-    checkpoint = ckpt.checkpoint_object(model, trainer.optimizer, cfg)
+    with scope():
+        model = build_autoencoder(cfg, seed=seed)
+        trainer = make_trainer(model, cfg, distributed)
+        model({k: tf.convert_to_tensor(v) for k, v in sampler.batch(0).items()}, training=False)  # build
+    checkpoint = ckpt.checkpoint_object(model, trainer.optimizer, cfg)     # (its string variable: not distributed)
     manager = ckpt.checkpoint_manager(checkpoint, out_dir)
     start_step = 0
     if existing is not None:
         try:
-            checkpoint.restore(existing).assert_existing_objects_matched()
+            with scope():
+                checkpoint.restore(existing).assert_existing_objects_matched()
         except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
             raise ModelError(f"Cannot resume from {existing}: {str(exc).splitlines()[0][:300]}. The "
                              "checkpoint is damaged or from another model; delete it to fall back to the "
@@ -268,7 +296,8 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
         print(f"{out_dir} is already trained to step {start_step} (asked for {steps}); nothing to do.")
         return result
     previous_seconds = sum(s.get("seconds", 0.0) for s in run_log.get("sessions", []))
-    session = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "from_step": start_step, "versions": versions()}
+    session = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "from_step": start_step, "versions": versions(),
+               "strategy": strategy, "replicas": trainer.strategy.num_replicas_in_sync}
     writer = tf.summary.create_file_writer(str(out_dir / "tensorboard")) if tensorboard else None
     t0 = time.perf_counter()
 
@@ -295,7 +324,9 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
 
     loop = None
     try:
-        loop = run_loop(lambda batch: trainer.train_step({k: tf.convert_to_tensor(v) for k, v in batch.items()}),
+        step_fn = (trainer.train_step if distributed is not None else
+                   lambda batch: trainer.train_step({k: tf.convert_to_tensor(v) for k, v in batch.items()}))
+        loop = run_loop(step_fn,
                         sampler.batch, start_step, steps, log=log,
                         validate=validate if held_out is not None else None,
                         validate_every=validate_every or checkpoint_every, save=save,
@@ -317,6 +348,9 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
                         "interrupted": result.interrupted,
                         "audio_seconds_per_second": round(result.audio_seconds_per_second, 2)})
         _finish_run_log(out_dir, run_log, session, result.step, previous_seconds + result.seconds)
+        if worker_dir is not None:
+            shutil.rmtree(worker_dir, ignore_errors=True)
+            result.model_dir = model_dir
     return result
 
 
