@@ -11,6 +11,7 @@ One module per command, each with `add_parser(commands)` and `run(args) -> exit 
   live        play a trained model live: microphone in, its instrument out (or a file, block by block)
   room        rooms: measure an impulse response, or estimate one from a recording
   export      a trained model as a SavedModel and a TFLite file, for other runtimes
+  import-ddsp a model trained with ddsp's own trainer (ddsp_run, its Colab), as a course model folder
   experiment  the learned-encoder experiment of notebook 08: one row, every row, or the table
 
 `main` catches `ttlib.TtlibError` (and file-system errors such as a full disk) once, for
@@ -23,10 +24,23 @@ import argparse
 import sys
 
 import ttlib
-from ttlib.cli import course, data, doctor, evaluate, experiment, export, live, pitch, room, train, transfer
+from ttlib.cli import (
+    course,
+    data,
+    doctor,
+    evaluate,
+    experiment,
+    export,
+    import_ddsp,
+    live,
+    pitch,
+    room,
+    train,
+    transfer,
+)
 from ttlib.core.errors import TtlibError
 
-COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, export, experiment)
+COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, export, import_ddsp, experiment)
 USER_ERROR = 2
 """Exit status for something the user can fix (as argparse uses for a bad option)."""
 INTERRUPTED = 130

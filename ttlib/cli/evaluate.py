@@ -17,13 +17,17 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ttlib.core.errors import DatasetError
     from ttlib.core.io import read_json
     from ttlib.data import load_examples
     from ttlib.models import evaluate, load_model
     from ttlib.models.checkpoint import MODEL_FILE
 
     loaded = load_model(args.model)
-    data_dir = args.data or read_json(Path(args.model) / MODEL_FILE)["dataset"]["path"]
+    data_dir = args.data or read_json(Path(args.model) / MODEL_FILE).get("dataset", {}).get("path")
+    if data_dir is None:
+        raise DatasetError(f"{args.model} does not say which data it was trained on (it was imported from ddsp "
+                           "with its statistics only): give a dataset with --data DATASET.")
     examples = load_examples(data_dir, args.split)
     metrics = evaluate(loaded, examples, max_examples=args.max_examples, progress=not args.quiet)
     metrics["step"] = loaded.step

@@ -8,6 +8,8 @@
   evaluation  `resynthesize`, `evaluate` (spectral loss, f0 and loudness errors), `spectral_loss`, `held_out_loss`
   export      `export`: a model as a SavedModel and a TFLite file (f0 and loudness in, controls and audio out)
   distribute  `make_strategy` (default, mirrored, multiworker, tpu), `split_cpu`: training on several devices
+  ddsp_folder a training folder of ddsp's own trainer: its gin config as a `ModelConfig`, its statistics as data
+  ddsp_import `import_ddsp`: such a folder as a course model folder, checked to play as ddsp's own model
 
 Synthesizers are built by hand in notebook 04; notebook 06 trains, resumes, loads and measures.
 """

@@ -170,6 +170,11 @@ def _prepare_folder(out_dir: Path, config, resume: bool, fingerprint: dict, data
     existing = ckpt.latest_checkpoint(out_dir) if out_dir.is_dir() else None
     if resume and existing is not None:
         found = ckpt.check_model_folder(out_dir)
+        if found.info.get("dataset", {}).get("imported_from_ddsp"):
+            source = found.info["dataset"]["imported_from_ddsp"]
+            raise ModelError(f"{out_dir} was imported from ddsp's trainer ({source}); the course's trainer does not "
+                             "continue it (the optimiser's state stayed with ddsp). "
+                             "Train on in ddsp and import again, or train a course model into a new folder.")
         if config is not None and get_config(config) != found.config:
             raise ModelError(f"{out_dir} was trained with configuration {found.config.name!r}; resuming must "
                              f"use the same one (given {get_config(config).name!r} with other settings). "
