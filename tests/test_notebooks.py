@@ -121,6 +121,7 @@ EXPECTED = {
         "n_train_examples": _within(30, 60),              # 41 for 1.5 min
         "n_validation_examples": _within(1, 60),          # 42
         "recordings_overlap": lambda v: v == 0,           # split by recording
+        "beam_identical_files": lambda v: v == 3,         # Beam's DirectRunner writes the same files, byte for byte
         "train_seconds": _within(30.0, 90.0),             # 44.06
         "pitch_midi_median": _within(60.0, 74.0),         # 66.0; trumpet range MIDI 52-86
         "pitch_midi_p05": _within(50.0, 62.0),            # 53.0

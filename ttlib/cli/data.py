@@ -25,6 +25,17 @@ def add_parser(commands) -> None:
     p.add_argument("--cache", default=None, help="cache folder (default: data/cache or $TTLIB_CACHE)")
     p.add_argument("--overwrite", action="store_true", help="replace a different dataset in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--runner", default=None, choices=("direct", "DirectRunner", "DataflowRunner", "FlinkRunner",
+                                                      "SparkRunner", "PrismRunner"),
+                   help="compute the features with an Apache Beam pipeline on this runner, one recording per "
+                        "element (default: in this process); the files are the same")
+    p.add_argument("--pipeline-options", default=None,
+                   help="Beam's options, comma-separated as ddsp_prepare_tfrecord takes them, given with an = "
+                        "sign: --pipeline-options=\"--project=P,--region=R,--temp_location=gs://B/tmp\" or "
+                        "--pipeline-options=\"--direct_num_workers=2,--direct_running_mode=multi_processing\"")
+    p.add_argument("--staging", default=None,
+                   help="where the Beam workers stage each recording's features (default OUT.staging; "
+                        "gs://... on Dataflow)")
     p.set_defaults(run=build, interrupted="The dataset was not written (features computed so far are cached).")
     p = actions.add_parser("info", help="summarise a dataset folder")
     p.add_argument("dataset")
@@ -38,7 +49,8 @@ def build(args: argparse.Namespace) -> int:
                         example_seconds=args.example_seconds, hop_seconds=args.hop_seconds,
                         validation_fraction=args.validation_fraction, seed=args.seed, minutes=args.minutes,
                         instrument=args.instrument, cache_dir=args.cache or "default", overwrite=args.overwrite,
-                        progress=not args.quiet)
+                        progress=not args.quiet, runner=args.runner, pipeline_options=args.pipeline_options,
+                        staging=args.staging)
     return info(argparse.Namespace(dataset=str(out)))
 
 

@@ -7,6 +7,7 @@
   sources    `Item`s from the built-in set, URMP or a folder of recordings
   stats      `statistics` (pitch and loudness distributions), `training_ranges`
   dataset    `build_dataset`, `read_manifest`, `read_statistics`, `provider` (ddsp's reader)
+  pipeline   the dataset builder's feature step as an Apache Beam pipeline (`build_dataset(runner=...)`)
   examples   `Examples` in memory, `load_examples`, `read_examples` (dicts, with recording_id),
              `BatchSampler`, `validation_batch`
 

@@ -37,8 +37,8 @@ from ttlib.core import paths
 from ttlib.core.errors import DatasetError
 from ttlib.core.io import read_json, replace_folder, sha256_file
 from ttlib.core.units import SAMPLE_RATE, hop_length, n_frames
-from ttlib.data.features import compute as compute_features
-from ttlib.data.features import loudness_db as compute_loudness
+from ttlib.data.features import recording_features
+from ttlib.data.pipeline import beam_features, check_pipeline, runner_name
 from ttlib.data.sources import builtin_items, folder_items, parse_source, urmp_items, urmp_tfrecord_files
 from ttlib.data.stats import statistics
 from ttlib.pitch.tracking import METHODS
@@ -83,7 +83,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
                   frame_rate: float = 250.0, example_seconds: int = 4, hop_seconds: float = 1.0,
                   validation_fraction: float = 0.1, seed: int = 0, minutes: float | None = None,
                   instrument: str = "tpt", cache_dir: str | os.PathLike | None = "default",
-                  overwrite: bool = False, progress: bool = True) -> Path:
+                  overwrite: bool = False, progress: bool = True, runner: str | None = None,
+                  pipeline_options: str | list | None = None, staging: str | None = None) -> Path:
     """Build a training set from `source` into `out_dir` (see the module's docstring).
 
     Args:
@@ -100,6 +101,15 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
       instrument: URMP instrument code.
       cache_dir: feature and rendering cache ("default", a folder, or None for none).
       overwrite: replace an existing, different dataset in `out_dir`.
+      progress: show progress bars (in-process) or the pipeline's stages (Beam).
+      runner: None: compute the features here, one recording after another; else an Apache Beam
+        runner ("direct", "DataflowRunner", "FlinkRunner", "SparkRunner", `ttlib.data.pipeline`)
+        computes them, one recording per element, and the dataset is assembled here from what the
+        workers staged. The files written are the same either way.
+      pipeline_options: Beam's pipeline options, as ddsp_prepare_tfrecord's `--pipeline_options`
+        ("--project=P,--region=R,--temp_location=gs://...") or a list of flags.
+      staging: where the workers write each recording's features (a folder every worker and this
+        machine can reach: local for "direct", gs://... for Dataflow); default `out_dir` + ".staging".
 
     Returns:
       `out_dir` as a Path. If it already holds a dataset built with the same
@@ -122,6 +132,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
               "frame_rate": frame_rate, "example_seconds": int(example_seconds), "hop_seconds": hop_seconds,
               "validation_fraction": validation_fraction, "seed": seed, "minutes": minutes,
               "instrument": instrument, "sample_rate": SAMPLE_RATE}
+    if runner is not None:
+        check_pipeline(runner, pipeline_options, staging)           # a mistake is named before any work
     if _up_to_date(out_dir, params, overwrite):
         return out_dir
 
@@ -141,7 +153,12 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
 
     example_frames = int(example_seconds * frame_rate)
     example_samples = int(example_seconds * SAMPLE_RATE)
-    per_recording = _features_of(items, method, f0_method, frame_rate, example_samples, cache, progress)
+    pad_short(items, example_samples, frame_rate)
+    if runner is None:
+        per_recording = _features_of(items, method, f0_method, frame_rate, cache, progress)
+    else:
+        per_recording = beam_features(items, method, f0_method, frame_rate, cache, runner, pipeline_options,
+                                      staging or out_dir.with_name(out_dir.name + ".staging"), progress)
     split = split_recordings({rid: v[0].audio.size / SAMPLE_RATE for rid, v in per_recording.items()},
                              validation_fraction, seed)
     tmp_dir = out_dir.with_name(out_dir.name + ".partial")
@@ -159,7 +176,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     stats["f0_method"] = "annotation" if (kind == "urmp" and f0_method is None) else method
     manifest = {"params": params, "built": time.strftime("%Y-%m-%d %H:%M:%S"), "ttlib": ttlib.__version__,
                 "examples": counts, "example_frames": example_frames, "example_samples": example_samples,
-                "recordings": recordings, "skipped": skipped, "build_seconds": round(time.perf_counter() - start, 1)}
+                "recordings": recordings, "skipped": skipped, "build_seconds": round(time.perf_counter() - start, 1),
+                "features_by": "this process" if runner is None else f"Apache Beam, {runner_name(runner)}"}
     (tmp_dir / "statistics.json").write_text(json.dumps(stats, indent=2))
     (tmp_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     replace_folder(tmp_dir, out_dir)
@@ -183,18 +201,9 @@ def _up_to_date(out_dir: Path, params: dict, overwrite: bool) -> bool:
     return False
 
 
-def _features_of(items: list, method: str, f0_method: str | None, frame_rate: float, example_samples: int,
-                 cache: Path | None, progress: bool) -> dict:
-    """{recording_id: (item, f0_hz, f0_confidence, loudness_db, f0 source)}; recordings shorter than
-    one example are padded with silence first (and say so in their notes)."""
+def pad_short(items: list, example_samples: int, frame_rate: float) -> None:
+    """Pad recordings shorter than one example with silence (their notes say so), in place."""
     hop = hop_length(SAMPLE_RATE, frame_rate)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        total_s = sum(max(item.audio.size, example_samples) for item in items) / SAMPLE_RATE
-        bar = tqdm(total=round(total_s, 1), unit="s", desc=f"features ({method})", leave=False)
-    per_recording = {}
     for item in items:
         if item.audio.size < example_samples:
             item.notes.append(f"shorter than one example ({item.audio.size / SAMPLE_RATE:.2f} s): padded with silence")
@@ -203,13 +212,20 @@ def _features_of(items: list, method: str, f0_method: str | None, frame_rate: fl
                 value = getattr(item, name)
                 if value is not None:
                     setattr(item, name, np.pad(value, (0, n_frames(item.audio.size, hop) - value.size)))
-        if item.f0_hz is not None and f0_method is None:                   # the annotation is the f0
-            f0, confidence, f0_source = item.f0_hz, item.f0_confidence, "annotation"
-            loudness = compute_loudness(item.audio, SAMPLE_RATE, frame_rate)
-        else:
-            feats = compute_features(item.audio, SAMPLE_RATE, method, frame_rate, cache_dir=cache, progress=False)
-            f0, confidence, loudness, f0_source = feats.f0_hz, feats.f0_confidence, feats.loudness_db, method
-        per_recording[item.recording_id] = (item, f0, confidence, loudness, f0_source)
+
+
+def _features_of(items: list, method: str, f0_method: str | None, frame_rate: float,
+                 cache: Path | None, progress: bool) -> dict:
+    """{recording_id: (item, f0_hz, f0_confidence, loudness_db, f0 source)}, computed here, one by one."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=round(sum(item.audio.size for item in items) / SAMPLE_RATE, 1), unit="s",
+                   desc=f"features ({method})", leave=False)
+    per_recording = {}
+    for item in items:
+        per_recording[item.recording_id] = (item, *recording_features(item, method, f0_method, frame_rate, cache))
         if bar is not None:
             bar.update(round(item.audio.size / SAMPLE_RATE, 1))
     if bar is not None:
@@ -241,7 +257,7 @@ def _write_examples(folder: Path, per_recording: dict, split: dict, hop: int, ex
                            "loudness_db": loudness[s:s + example_frames]}
                 if item.f0_hz_truth is not None:
                     example["f0_hz_truth"] = item.f0_hz_truth[s:s + example_frames]
-                writers[side].write(tf_example(example, rid).SerializeToString())
+                writers[side].write(tf_example(example, rid).SerializeToString(deterministic=True))
             counts[side] += len(starts)
             frames[side].append((f0[:count], confidence[:count], loudness[:count]))
             recordings.append({"recording_id": rid, "path": item.path, "split": side,
@@ -255,7 +271,12 @@ def _write_examples(folder: Path, per_recording: dict, split: dict, hop: int, ex
 
 
 def tf_example(example: dict, recording_id: str) -> tf.train.Example:
-    """One example as a `tf.train.Example`: each array a float list, and its recording's id."""
+    """One example as a `tf.train.Example`: each array a float list, and its recording's id.
+
+    Written with `SerializeToString(deterministic=True)`: the features are a protobuf map, whose
+    entries are otherwise serialized in an order that changes from one Python process to the next,
+    so the same examples would give files with other bytes (and another SHA-256) at every build.
+    """
     import tensorflow as tf
 
     feature = {k: tf.train.Feature(float_list=tf.train.FloatList(value=np.asarray(v, np.float32)))
@@ -286,7 +307,7 @@ def _import_urmp_tfrecords(path: str, instrument: str, out_dir: Path, params: di
                                                           sample_rate=SAMPLE_RATE, frame_rate=int(frame_rate))
                 for record in reader.get_dataset(shuffle=False).as_numpy_iterator():
                     example = {k: record[k] for k in ("audio", "f0_hz", "f0_confidence", "loudness_db")}
-                    writer.write(tf_example(example, f"urmp_{theirs}").SerializeToString())
+                    writer.write(tf_example(example, f"urmp_{theirs}").SerializeToString(deterministic=True))
                     parts.append((record["f0_hz"], record["f0_confidence"], record["loudness_db"]))
                     counts[ours] += 1
         if parts:

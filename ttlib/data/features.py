@@ -179,3 +179,14 @@ def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny"
                  loudness_db=features.loudness_db)
         os.replace(tmp, path)
     return features
+
+
+def recording_features(item, method: str, f0_method: str | None, frame_rate: float,
+                       cache: str | os.PathLike | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """(f0_hz, f0_confidence, loudness_db, f0 source) of one recording: its annotation when it has one and
+    no tracker was asked for, else `method`'s tracking. The one feature step of the dataset builder, in this
+    process (`ttlib.data.dataset`) or on Apache Beam's workers (`ttlib.data.pipeline`)."""
+    if item.f0_hz is not None and f0_method is None:                   # the annotation is the f0
+        return item.f0_hz, item.f0_confidence, loudness_db(item.audio, SAMPLE_RATE, frame_rate), "annotation"
+    feats = compute(item.audio, SAMPLE_RATE, method, frame_rate, cache_dir=cache, progress=False)
+    return feats.f0_hz, feats.f0_confidence, feats.loudness_db, method
