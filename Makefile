@@ -15,12 +15,13 @@ STAMP_SYSTEM := $(VENV)/.stamp-system
 STAMP_DEPS   := $(VENV)/.stamp-deps
 STAMP_EXTRAS := $(VENV)/.stamp-extras
 
-.PHONY: help setup test run lab doctor lock clean-venv
+.PHONY: help setup test run lab demo doctor lock clean-venv
 
 help:
 	@echo "make test    set up (first use) and run every test, notebooks included"
 	@echo "make run     set up (first use) and execute the whole course into $(OUT)/"
 	@echo "make lab     set up (first use) and open JupyterLab on notebooks/"
+	@echo "make demo    set up (first use) and serve the whistle-to-trumpet web app at http://127.0.0.1:8866/"
 	@echo "make doctor  check the installation (python -m ttlib doctor)"
 	@echo "make setup   only the set-up: system packages, .venv, pinned packages, ddsp, crepe"
 	@echo "make lock    re-resolve requirements/base.in into requirements/lock.txt (maintainers)"
@@ -58,6 +59,9 @@ run: setup
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks
+
+demo: setup
+	$(PY) -m ttlib demo
 
 doctor: setup
 	$(PY) -m ttlib doctor

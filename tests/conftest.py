@@ -109,6 +109,17 @@ def tiny_model(small_dataset, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def playing_model(small_dataset, tmp_path_factory):
+    """A tiny model trained for 150 steps (about 20 s): unlike the few-step fixtures it is heard (about -34 dB
+    on a whistle) and plays the f0 it is given, so what is measured on its output is the transfer's doing."""
+    from ttlib import models
+
+    out = tmp_path_factory.mktemp("playing_model") / "model"
+    models.train(small_dataset, out, "tiny", steps=150, progress=False, tensorboard=False, validation_examples=0)
+    return out
+
+
+@pytest.fixture(scope="session")
 def course_model(small_dataset, tmp_path_factory):
     """A model of the `course` configuration (50 frames/s, the 3 s room), trained for 2 steps (the live tests)."""
     from ttlib import models

@@ -3,7 +3,8 @@
 #   - Python 3.11 with venv (PYTHON, default python3.11);
 #   - FluidSynth's library and a General MIDI soundfont (FluidR3_GM);
 #   - for live mode: PortAudio's library (libportaudio2) and, for its test without a
-#     sound card, the JACK server (jackd2).
+#     sound card, the JACK server (jackd2);
+#   - for the real-browser tests of the widgets and of `make demo`: Chromium (Debian's chromium).
 # As root on Debian/Ubuntu it installs what is missing itself; elsewhere it stops
 # with the exact command to run when FluidSynth is missing, and only notes what live
 # mode lacks. SKIP_SYSTEM_PACKAGES=1 skips the system packages.
@@ -52,6 +53,7 @@ have_libfluidsynth || missing="fluidsynth"
 live_missing=""
 have_lib libportaudio || live_missing="libportaudio2"
 command -v jackd >/dev/null 2>&1 || live_missing="$live_missing jackd2"
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || live_missing="$live_missing chromium"
 missing=$(echo $missing)
 live_missing=$(echo $live_missing)
 [ -z "$missing" ] && [ -z "$live_missing" ] && exit 0
@@ -65,9 +67,10 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 if [ -n "$live_missing" ]; then
-  echo "Note: live mode (python -m ttlib live) needs PortAudio's library, and its test without a sound card a"
-  echo "      JACK server; missing: $live_missing (Debian/Ubuntu: sudo apt-get install $live_missing;"
-  echo "      macOS: brew install portaudio jack). Everything else works without them."
+  echo "Note: live mode (python -m ttlib live) needs PortAudio's library, its test without a sound card a"
+  echo "      JACK server, and the real-browser tests Chromium; missing: $live_missing"
+  echo "      (Debian/Ubuntu: sudo apt-get install $live_missing; macOS: brew install portaudio jack chromium)."
+  echo "      Everything else works without them; the tests that need them are skipped, saying so."
 fi
 [ -z "$missing" ] && exit 0
 

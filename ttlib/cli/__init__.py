@@ -12,6 +12,7 @@ One module per command, each with `add_parser(commands)` and `run(args) -> exit 
   room        rooms: measure an impulse response, or estimate one from a recording
   export      a trained model as a SavedModel and a TFLite file, for other runtimes
   import-ddsp a model trained with ddsp's own trainer (ddsp_run, its Colab), as a course model folder
+  demo        the whistle-to-trumpet web app (Voila) for a projector, at http://127.0.0.1:8866/
   experiment  the learned-encoder experiment of notebook 08: one row, every row, or the table
 
 `main` catches `ttlib.TtlibError` (and file-system errors such as a full disk) once, for
@@ -27,6 +28,7 @@ import ttlib
 from ttlib.cli import (
     course,
     data,
+    demo,
     doctor,
     evaluate,
     experiment,
@@ -40,7 +42,7 @@ from ttlib.cli import (
 )
 from ttlib.core.errors import TtlibError
 
-COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, export, import_ddsp, experiment)
+COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, export, import_ddsp, demo, experiment)
 USER_ERROR = 2
 """Exit status for something the user can fix (as argparse uses for a bad option)."""
 INTERRUPTED = 130

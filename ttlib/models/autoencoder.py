@@ -121,6 +121,24 @@ def processors(model) -> dict:
     return {p.name: p for p in model.processor_group.processors}
 
 
+def decode_controls(model, f0_hz, loudness_db) -> tuple:
+    """The synthesizers' controls of a built model for f0 and loudness [1, n_frames, 1] (tensors).
+
+    What the model does between its inputs and its synthesizers, without ddsp's preprocessor
+    (which resamples to the training length): f0 and loudness scaled as ddsp scales them, the
+    decoder, then the harmonic and noise synthesizers' `get_controls`. Returns (amplitudes
+    [1, n, 1], harmonic_distribution [1, n, H], noise magnitudes [1, n, bands]). The one decode
+    step of chunked playback (`ttlib.transfer.Synthesizer`) and of the export (`ttlib.models.export`).
+    """
+    from ddsp.training.preprocessing import scale_db, scale_f0_hz
+
+    outputs = model.decoder({"f0_scaled": scale_f0_hz(f0_hz), "ld_scaled": scale_db(loudness_db)}, training=False)
+    parts = processors(model)
+    harmonic = parts["harmonic"].get_controls(outputs["amps"], outputs["harmonic_distribution"], f0_hz)
+    noise = parts["filtered_noise"].get_controls(outputs["noise_magnitudes"])
+    return harmonic["amplitudes"], harmonic["harmonic_distribution"], noise["magnitudes"]
+
+
 def reverb_impulse_response(model) -> np.ndarray | None:
     """The learned reverb's wet impulse response of a built model, shape [ir_samples] (None without reverb).
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from ttlib.core.errors import ConfigError, ModelError, OutputExistsError
 from ttlib.core.units import SAMPLE_RATE, hop_length
-from ttlib.models.autoencoder import processors, reverb_impulse_response
+from ttlib.models.autoencoder import decode_controls, reverb_impulse_response
 from ttlib.models.checkpoint import LoadedModel, load_model
 
 FORMATS = ("saved_model", "tflite")
@@ -78,12 +78,9 @@ def export_module(loaded: LoadedModel, n_frames: int, seed: int = 0) -> object:
     """
     import ddsp
     import tensorflow as tf
-    from ddsp.training.preprocessing import scale_db, scale_f0_hz
 
     from ttlib.synth.harmonic import harmonic_synthesis
 
-    parts = processors(loaded.model)
-    harmonic, noise = parts["harmonic"], parts["filtered_noise"]
     hop = hop_length(SAMPLE_RATE, loaded.config.frame_rate)
     n_samples = n_frames * hop
     n_bands = int(loaded.config.n_noise_bands)
@@ -116,12 +113,10 @@ def export_module(loaded: LoadedModel, n_frames: int, seed: int = 0) -> object:
                                       tf.TensorSpec([n_frames], tf.float32, name="loudness_db")])
         def serving_default(self, f0_hz, loudness_db):
             f0 = f0_hz[None, :, None]
-            outputs = self.decoder({"f0_scaled": scale_f0_hz(f0), "ld_scaled": scale_db(loudness_db[None, :, None])},
-                                   training=False)
-            h = harmonic.get_controls(outputs["amps"], outputs["harmonic_distribution"], f0)
-            magnitudes = noise.get_controls(outputs["noise_magnitudes"])["magnitudes"][0]     # [F, bands]
-            harmonic_audio = harmonic_synthesis(h["amplitudes"], h["harmonic_distribution"], f0, n_samples,
-                                                SAMPLE_RATE, float32_phase=True)[0]
+            amplitudes, distribution, magnitudes = decode_controls(loaded.model, f0, loudness_db[None, :, None])
+            magnitudes = magnitudes[0]                                                       # [F, bands]
+            harmonic_audio = harmonic_synthesis(amplitudes, distribution, f0, n_samples, SAMPLE_RATE,
+                                                float32_phase=True)[0]
             ir_re, ir_im = tf.matmul(magnitudes, self.h_re), tf.matmul(magnitudes, self.h_im)
             y_re = self.x_re * ir_re - self.x_im * ir_im
             y_im = self.x_re * ir_im + self.x_im * ir_re
@@ -132,7 +127,7 @@ def export_module(loaded: LoadedModel, n_frames: int, seed: int = 0) -> object:
                 piece = tf.reshape(frames[:, m * hop:(m + 1) * hop], [-1])
                 total += tf.pad(piece, [[m * hop, (segments - m) * hop]])
             noise_audio = total[start:start + n_samples]
-            return {"amplitudes": h["amplitudes"][0], "harmonic_distribution": h["harmonic_distribution"][0],
+            return {"amplitudes": amplitudes[0], "harmonic_distribution": distribution[0],
                     "noise_magnitudes": magnitudes, "harmonic": harmonic_audio, "noise": noise_audio,
                     "audio": harmonic_audio + noise_audio}
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ttlib.core.errors import TransferError
 from ttlib.core.units import SAMPLE_RATE, hop_length
-from ttlib.models.autoencoder import processors
+from ttlib.models.autoencoder import decode_controls, processors
 from ttlib.models.checkpoint import LoadedModel, load_model
 from ttlib.synth.harmonic import harmonic_synthesis
 from ttlib.transfer.room import ESTIMATE_PREFIX, Room, model_room, resolve_room
@@ -111,20 +111,14 @@ class Synthesizer:
         """Decoder outputs for [n_frames] inputs, in overlapping chunks: amplitudes [n, 1],
         harmonic distribution [n, H], noise magnitudes [n, bands] (after ddsp's scaling)."""
         import tensorflow as tf
-        from ddsp.training.preprocessing import scale_db, scale_f0_hz
 
         f0_hz = np.asarray(f0_hz, np.float32).reshape(-1)
         loudness_db = np.asarray(loudness_db, np.float32).reshape(-1)
         if self._decode is None:
-            decoder = self.loaded.model.decoder
+            model = self.loaded.model
 
             def decode(f0, ld):
-                f0 = f0[None, :, None]
-                inputs = {"f0_scaled": scale_f0_hz(f0), "ld_scaled": scale_db(ld[None, :, None])}
-                outputs = decoder(inputs, training=False)
-                harmonic = self.harmonic.get_controls(outputs["amps"], outputs["harmonic_distribution"], f0)
-                noise = self.noise.get_controls(outputs["noise_magnitudes"])
-                return harmonic["amplitudes"][0], harmonic["harmonic_distribution"][0], noise["magnitudes"][0]
+                return tuple(x[0] for x in decode_controls(model, f0[None, :, None], ld[None, :, None]))
 
             self._decode = tf.function(decode, reduce_retracing=True)
         n = f0_hz.size

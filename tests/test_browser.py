@@ -1,0 +1,173 @@
+"""In a real browser: Debian's Chromium, headless, driven by Playwright (its Python package from the registry,
+pointed at the system's Chromium; no browser is downloaded). The test starts the server itself on a free
+local port, and writes a screenshot of each step into its folder.
+
+  - `make demo`'s app (`python -m ttlib demo`, Voilà): upload a WAV, play it with a model, move the pitch
+    slider by +12 semitones and the loudness slider by -6 dB, download the result: its f0 is an octave
+    above the unshifted one's (measured), the settings downloaded say what was moved, and the console
+    shows no error.
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TESTS = Path(__file__).parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("no Chromium: install Debian's (sudo apt-get install chromium) for the real-browser tests; "
+                "`make setup` does it when run as root", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server stopped: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer in {timeout:.0f} s: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def demo_url(playing_model, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("demo_server") / "server.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "ttlib", "demo", "--model", str(playing_model),
+                                   "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def interval_cents(wav: bytes, wav_shifted: bytes) -> float:
+    """Median over the frames voiced in both of the shifted rendering's f0 over the other's, in cents (YIN)."""
+    import soundfile
+
+    from ttlib import pitch
+
+    a, b = (pitch.track(soundfile.read(io.BytesIO(w), dtype="float32")[0], method="yin", frame_rate=100.0)
+            for w in (wav, wav_shifted))
+    both = a.voiced & b.voiced
+    assert both.mean() > 0.3, both.mean()
+    return float(np.median(1200 * np.log2(b.f0_hz[both] / a.f0_hz[both])))
+
+
+def download(page, step: str, folder: Path) -> tuple[bytes, dict]:
+    """Click both download links; (WAV bytes, settings) as the browser saved them."""
+    saved = []
+    for k in range(2):
+        with page.expect_download() as info:
+            page.locator("a.ttlib-download").nth(k).click()
+        path = folder / f"{step}-{info.value.suggested_filename}"
+        info.value.save_as(path)
+        saved.append(path.read_bytes())
+    return saved[0], json.loads(saved[1])
+
+
+def drawn(page) -> None:
+    """Wait until the status line says the picture was drawn (the last step of a render)."""
+    import re
+
+    page.get_by_text(re.compile(r"picture \d+ ms")).wait_for(timeout=120_000)
+
+
+def set_slider(page, label: str, value: float) -> None:
+    """Type a value into a slider's readout, as a user can, and press Enter."""
+    readout = page.locator(".widget-slider", has=page.get_by_text(label, exact=True)).locator(".widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(f"{value:g}")
+    page.keyboard.press("Enter")
+
+
+def test_the_demo_app_plays_an_upload_and_its_sliders_change_what_is_downloaded(chromium, demo_url, tmp_path):
+    sys.path.insert(0, str(TESTS))
+    import soundfile
+    from test_live import whistle
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    errors = []
+    page = chromium.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
+    page.goto(demo_url)
+    page.get_by_role("button", name="Play it with the model").wait_for(timeout=180_000)
+    page.screenshot(path=shots / "1-opened.png", full_page=True)
+
+    soundfile.write(tmp_path / "my whistle.wav", whistle(3.0, seed=2), 16000)
+    with page.expect_file_chooser() as chooser:          # the upload button opens the system's file dialogue
+        page.get_by_role("button", name="upload a recording").click()
+    chooser.value.set_files(tmp_path / "my whistle.wav")
+    page.get_by_text("uploaded my whistle.wav").wait_for(timeout=60_000)
+    page.screenshot(path=shots / "2-uploaded.png", full_page=True)
+
+    page.get_by_role("button", name="Play it with the model").click()
+    page.get_by_text("move the sliders").wait_for(timeout=180_000)
+    drawn(page)
+    page.screenshot(path=shots / "3-played.png", full_page=True)
+    wav, settings = download(page, "3", tmp_path)
+    assert settings["source"] == "my whistle.wav" and settings["pitch_shift"] == 0
+
+    set_slider(page, "pitch shift (semitones)", 12)
+    wav_up, settings_up = _after_change(page, wav, "4", tmp_path)
+    drawn(page)
+    page.screenshot(path=shots / "4-pitch-up.png", full_page=True)
+    assert settings_up["pitch_shift"] == 12
+    cents = interval_cents(wav, wav_up)                 # 1199 measured
+    assert abs(cents - 1200) < 50, cents
+
+    set_slider(page, "loudness shift (dB)", -6)
+    wav_soft, settings_soft = _after_change(page, wav_up, "5", tmp_path)
+    drawn(page)
+    page.screenshot(path=shots / "5-softer.png", full_page=True)
+    assert settings_soft["loudness_shift"] == -6 and settings_soft["pitch_shift"] == 12
+    assert not errors, errors
+
+
+def _after_change(page, before: bytes, step: str, folder: Path, timeout: float = 120.0) -> tuple[bytes, dict]:
+    """The downloads once they differ from `before` (the app re-renders, then replaces its links)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        wav, settings = download(page, step, folder)
+        if wav != before or time.monotonic() > deadline:
+            assert wav != before, "the result did not change"
+            return wav, settings
+        time.sleep(1.0)

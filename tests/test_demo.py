@@ -1,0 +1,49 @@
+"""`make demo`'s app from the kernel's side (`ttlib.course.demo`) and its command line's mistakes;
+`tests/test_browser.py` drives it in a real browser."""
+from __future__ import annotations
+
+import datetime
+import socket
+
+import numpy as np
+
+from ttlib import cli
+from ttlib.course.demo import DemoApp, app_notebook, find_models
+
+
+def test_the_app_plays_the_built_in_whistle_and_offers_what_it_made(playing_model):
+    app = DemoApp({"mine": str(playing_model)}, whistle_seconds=3.0)
+    assert app.model.options == ("mine",) and not app.play_button.disabled
+    audio = app.play()
+    assert audio is not None and audio.size == 3 * 16000 and np.isfinite(audio).all()
+    assert "move the sliders" in app.progress.label.value
+    wav, settings = app.download_links()
+    assert wav[:4] == b"RIFF" and settings["source"] == "the built-in whistle" and settings["pitch_shift"] == 0
+    app.sliders.sliders["pitch_shift"].value = 7             # what the browser does: the links follow
+    assert "data:audio/wav;base64," in app.downloads.value and app.download_links()[1]["pitch_shift"] == 7
+
+
+def test_mistakes_are_said_on_the_page(tmp_path):
+    empty = DemoApp({})
+    assert empty.play_button.disabled and "No trained model yet" in empty.message.value
+    app = DemoApp({"mine": str(tmp_path / "nowhere")})
+    app.upload.value = ({"name": "notes.wav", "content": memoryview(b"not audio at all"), "type": "audio/wav",
+                         "size": 16, "last_modified": datetime.datetime.now()},)
+    assert "cannot be used" in app.message.value
+    app.sources["the built-in whistle"] = np.zeros(16000, np.float32)
+    assert app.play() is None and "Could not play it" in app.message.value
+    assert find_models([tmp_path]) == {}                      # not a model folder: not offered
+    notebook = app_notebook(tmp_path / "app")
+    assert notebook.is_file() and (tmp_path / "app" / "jupyter" / "voila" / "templates" / "ttlib-demo").is_dir()
+
+
+def test_the_command_lines_mistakes_are_one_line(playing_model, tmp_path, capsys):
+    assert cli.main(["demo", "--model", str(tmp_path / "nowhere")]) == 2
+    assert "No model folder" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["demo", "--model", str(playing_model), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and f"Port {port} is in use" in err
