@@ -27,9 +27,9 @@ def test_mistakes_are_said_on_the_page(tmp_path):
     empty = DemoApp({})
     assert empty.play_button.disabled and "No trained model yet" in empty.message.value
     app = DemoApp({"mine": str(tmp_path / "nowhere")})
-    app.upload.value = ({"name": "notes.wav", "content": memoryview(b"not audio at all"), "type": "audio/wav",
+    app.upload.value = ({"name": "<i>notes.wav", "content": memoryview(b"not audio at all"), "type": "audio/wav",
                          "size": 16, "last_modified": datetime.datetime.now()},)
-    assert "cannot be used" in app.message.value
+    assert "cannot be used" in app.message.value and "&lt;i&gt;notes" in app.message.value   # the name is text
     app.sources["the built-in whistle"] = np.zeros(16000, np.float32)
     assert app.play() is None and "Could not play it" in app.message.value
     assert find_models([tmp_path]) == {}                      # not a model folder: not offered

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import html
 import json
 import os
 from pathlib import Path
@@ -58,8 +59,8 @@ def find_models(extra: list | None = None) -> dict:
 
 
 def _link(data: bytes, name: str, mime: str, text: str) -> str:
-    return (f'<a class="ttlib-download" download="{name}" '
-            f'href="data:{mime};base64,{base64.b64encode(data).decode()}">{text}</a>')
+    return (f'<a class="ttlib-download" download="{html.escape(name)}" '
+            f'href="data:{mime};base64,{base64.b64encode(data).decode()}">{html.escape(text)}</a>')
 
 
 class DemoApp:
@@ -107,7 +108,7 @@ class DemoApp:
         try:
             got = uploaded_audio(self.upload)
         except (TtlibError, OSError) as exc:
-            self.message.value = f"<b>That file cannot be used:</b> {exc}"
+            self.message.value = f"<b>That file cannot be used:</b> {html.escape(str(exc))}"
             return
         if got is None:
             return
@@ -116,7 +117,7 @@ class DemoApp:
         self.source.options = list(self.source.options) + [name] if name not in self.source.options \
             else self.source.options
         self.source.value = name
-        self.message.value = f"uploaded {name}: {audio.size / SAMPLE_RATE:.1f} s"
+        self.message.value = html.escape(f"uploaded {name}: {audio.size / SAMPLE_RATE:.1f} s")
 
     def _source_audio(self) -> np.ndarray:
         label = self.source.value
@@ -144,7 +145,7 @@ class DemoApp:
             self.sliders = TransferSliders(synth, features, save_dir=".")
         except (TtlibError, OSError) as exc:
             self.progress.done("")
-            self.message.value = f"<b>Could not play it:</b> {exc}"
+            self.message.value = f"<b>Could not play it:</b> {html.escape(str(exc))}"
             return None
         self.sliders.player.observe(lambda _: self._refresh_downloads(), names="value")
         for server_side in (self.sliders.filename, self.sliders.save_button):   # the page downloads instead
