@@ -66,7 +66,7 @@ def test_mistakes_are_named_before_any_work(audio_folder, tmp_path, capsys):
     assert status == 2 and err.startswith("error: ") and err.count("\n") == 1 and "gs://" in err
 
 
-def test_a_worker_that_fails_is_one_line_and_nothing_is_written(audio_folder, tmp_path, monkeypatch):
+def test_a_worker_that_fails_is_one_line_and_nothing_is_written_or_lost(audio_folder, tmp_path, monkeypatch):
     def broken(item, *args):
         raise RuntimeError(f"no f0 for {item.recording_id}")
 
@@ -75,3 +75,10 @@ def test_a_worker_that_fails_is_one_line_and_nothing_is_written(audio_folder, tm
         data.build_dataset(f"folder:{audio_folder}", tmp_path / "out", f0_method="yin", cache_dir=None,
                            progress=False, runner="direct")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.staging").exists()
+    mine = tmp_path / "mine"                                  # a --staging folder that holds the user's files
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    monkeypatch.undo()
+    data.build_dataset(f"folder:{audio_folder}", tmp_path / "out", f0_method="yin", cache_dir=None,
+                       progress=False, runner="direct", staging=str(mine))
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and (mine / "thesis.tex").read_text() == "precious"

@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,15 @@ class _StageFeatures:
         return index
 
 
+def _remove(folders: list) -> None:
+    """Delete the staging folders this run made (its own first, then --staging if the run created it)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    for folder in folders:
+        if FileSystems.exists(folder):
+            FileSystems.delete([folder])
+
+
 @contextlib.contextmanager
 def _as_a_batch_job():
     """Beam, told it is not inside IPython while it builds and runs the pipeline.
@@ -143,8 +153,10 @@ def beam_features(items: list, method: str, f0_method: str | None, frame_rate: f
                   progress: bool = True) -> dict:
     """{recording_id: (item, f0_hz, f0_confidence, loudness_db, f0 source)}, computed by a Beam pipeline.
 
-    The same result as the in-process builder's, element for element; the staging folder is removed
-    afterwards (it is left, with what was staged, if the pipeline fails).
+    The same result as the in-process builder's, element for element. The workers stage into a new
+    folder of this run's own inside `staging` (whatever `staging` already holds is left alone); it is
+    removed afterwards, with `staging` if the run created it (and kept, with what was staged, if the
+    pipeline fails after staging some).
 
     Raises:
       DatasetError: an unknown runner, malformed options, or a pipeline that failed (its first line).
@@ -155,12 +167,12 @@ def beam_features(items: list, method: str, f0_method: str | None, frame_rate: f
 
     name = runner_name(runner)
     flags = option_flags(pipeline_options)
-    staging = str(staging)
     local = name in ("DirectRunner", "PrismRunner")
     options = PipelineOptions(flags, runner=name)
-    try:
-        if FileSystems.exists(staging):
-            FileSystems.delete([staging])
+    try:                      # a folder of this run's own inside --staging: nothing already there is touched
+        made = [] if FileSystems.exists(str(staging)) else [str(staging)]
+        staging = FileSystems.join(str(staging), f"ttlib-features-{uuid.uuid4().hex[:12]}")
+        made.insert(0, staging)
         if "://" not in staging:
             Path(staging).mkdir(parents=True)
     except Exception as exc:  # Beam's file systems raise their storage's own kinds (GCS, HDFS, S3)
@@ -182,7 +194,7 @@ def beam_features(items: list, method: str, f0_method: str | None, frame_rate: f
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300].rstrip(".")
         staged = FileSystems.match([FileSystems.join(staging, "*.npz")])[0].metadata_list
         if not staged:
-            FileSystems.delete([staging])
+            _remove(made)
         kept = f" The {len(staged)} recordings staged are in {staging}." if staged else ""
         raise DatasetError(f"The Beam pipeline ({name}) failed: {text}.{kept}") from None
     per_recording = {}
@@ -191,7 +203,7 @@ def beam_features(items: list, method: str, f0_method: str | None, frame_rate: f
             saved = np.load(io.BytesIO(f.read()))
             per_recording[item.recording_id] = (item, saved["f0_hz"], saved["f0_confidence"], saved["loudness_db"],
                                                 str(saved["f0_source"]))
-    FileSystems.delete([staging])
+    _remove(made)
     if progress:
         print(f"features of {len(items)} recordings in {time.perf_counter() - start:.1f} s")
     return per_recording
