@@ -78,6 +78,34 @@ def test_rendering_is_deterministic(tmp_path):
     assert np.abs(other.audio[:n] - first.audio[:n]).max() > 0.1
 
 
+RENDER_A_NOTE = """
+import ctypes, sys
+import numpy as np
+import pretty_midi
+if sys.argv[1] == "seeded":     # what a Jupyter kernel's libraries do before a notebook renders (rand() seeded)
+    ctypes.CDLL(None).srand(12345)
+from ttlib.data import soundfont
+midi = pretty_midi.PrettyMIDI()
+part = pretty_midi.Instrument(program=56)
+part.notes.append(pretty_midi.Note(velocity=100, pitch=60, start=0.0, end=0.5))
+midi.instruments.append(part)
+np.save(sys.argv[2], soundfont.render_midi(midi))
+"""
+
+
+def test_every_process_renders_the_same_samples(tmp_path):
+    """FluidSynth's dither table comes from the C library's rand() (a kernel rendered other samples than the
+    command line: 5e-4 apart): `render_midi` seeds it as a fresh process has it."""
+    import subprocess
+    import sys
+
+    for kind in ("fresh", "seeded"):
+        done = subprocess.run([sys.executable, "-c", RENDER_A_NOTE, kind, str(tmp_path / f"{kind}.npy")],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "fresh.npy"), np.load(tmp_path / "seeded.npy"))
+
+
 def test_whistle_reaches_above_crepes_ceiling():
     spec = score.INSTRUMENTS["whistle"]
     assert midi_to_hz(spec.high) > pitch.CREPE_MAX_HZ > midi_to_hz(spec.low)

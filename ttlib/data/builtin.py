@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -147,44 +148,50 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
         return folder
 
     start_time = time.perf_counter()
-    partial = folder.with_name(folder.name + ".partial")
-    partial.mkdir(parents=True, exist_ok=True)
-    tuning = measure_tuning(spec, range(spec.low, spec.high + 1), sf2)
-    release_s = measure_release(spec, sf2, effects=effects)
-    rng_master = np.random.default_rng([seed, spec.program])
-    total = minutes * 60.0
-    n_takes = max(1, int(round(total / np.mean(spec.recording_s))))
-    shares = rng_master.uniform(*spec.recording_s, size=n_takes)
-    lengths = list(shares * total / shares.sum())
-    recordings = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # a folder of this build's own: two processes rendering the same take (two notebooks, two test lanes) never
+    # write into each other's files; the first to finish moves its folder into place
+    partial = Path(tempfile.mkdtemp(prefix=folder.name + ".partial-", dir=folder.parent))
+    try:
+        tuning = measure_tuning(spec, range(spec.low, spec.high + 1), sf2)
+        release_s = measure_release(spec, sf2, effects=effects)
+        rng_master = np.random.default_rng([seed, spec.program])
+        total = minutes * 60.0
+        n_takes = max(1, int(round(total / np.mean(spec.recording_s))))
+        shares = rng_master.uniform(*spec.recording_s, size=n_takes)
+        lengths = list(shares * total / shares.sum())
+        recordings = []
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(lengths), desc=f"rendering built-in {instrument}", unit="take", leave=False)
-    for number, length in enumerate(lengths):
-        rng = np.random.default_rng([seed, spec.program, number])
-        performance = compose(spec, length, rng, tuning)
-        samples = render(performance, spec, sf2, effects=effects)
-        name = f"{instrument}_{number:03d}"
-        save_wav(partial / f"{name}.wav", samples, overwrite=True)
-        note_seq.sequence_proto_to_midi_file(to_note_sequence(performance, spec), str(partial / f"{name}.mid"))
-        (partial / f"{name}.json").write_text(json.dumps(asdict(performance)))
-        pitches = [n[0] for n in performance.notes]
-        recordings.append({"name": name, "seconds": round(samples.size / SAMPLE_RATE, 3),
-                           "n_notes": len(pitches), "lowest": int(min(pitches)), "highest": int(max(pitches))})
+            bar = tqdm(total=len(lengths), desc=f"rendering built-in {instrument}", unit="take", leave=False)
+        for number, length in enumerate(lengths):
+            rng = np.random.default_rng([seed, spec.program, number])
+            performance = compose(spec, length, rng, tuning)
+            samples = render(performance, spec, sf2, effects=effects)
+            name = f"{instrument}_{number:03d}"
+            save_wav(partial / f"{name}.wav", samples, overwrite=True)
+            note_seq.sequence_proto_to_midi_file(to_note_sequence(performance, spec), str(partial / f"{name}.mid"))
+            (partial / f"{name}.json").write_text(json.dumps(asdict(performance)))
+            pitches = [n[0] for n in performance.notes]
+            recordings.append({"name": name, "seconds": round(samples.size / SAMPLE_RATE, 3),
+                               "n_notes": len(pitches), "lowest": int(min(pitches)), "highest": int(max(pitches))})
+            if bar is not None:
+                bar.update(1)
         if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    manifest = {"params": params, "soundfont_path": str(sf2), "tuning_cents": tuning, "release_s": release_s,
-                "recordings": recordings, "seconds": round(sum(r["seconds"] for r in recordings), 3),
-                "build_seconds": round(time.perf_counter() - start_time, 2)}
-    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    if folder.exists():                                           # a concurrent build finished first
-        shutil.rmtree(partial)
-    else:
+            bar.close()
+        manifest = {"params": params, "soundfont_path": str(sf2), "tuning_cents": tuning, "release_s": release_s,
+                    "recordings": recordings, "seconds": round(sum(r["seconds"] for r in recordings), 3),
+                    "build_seconds": round(time.perf_counter() - start_time, 2)}
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    try:
         os.replace(partial, folder)
+    except OSError:                                               # a concurrent build finished first
+        shutil.rmtree(partial)
     return folder
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,7 +175,7 @@ def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny"
                         float(frame_rate), f0_method)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".part.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.part.npz")   # this writer's own
         np.savez(tmp, f0_hz=features.f0_hz, f0_confidence=features.f0_confidence,
                  loudness_db=features.loudness_db)
         os.replace(tmp, path)

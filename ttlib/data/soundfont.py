@@ -27,6 +27,29 @@ SYSTEM_SOUNDFONTS = (
 RENDER_SAMPLE_RATE = 44100
 """Render here, then resample to 16 kHz: rendering directly at 16 kHz aliases."""
 
+_dither_seeded = False
+
+
+def same_dither_in_every_process() -> None:
+    """Seed the C library's rand() as a fresh process has it (srand(1)), once, before the first synthesizer.
+
+    FluidSynth dithers its 16-bit output with a table it fills from rand() when a process makes its first
+    synthesizer, so a rendering depends on whatever called rand() or srand() before: a Jupyter kernel rendered
+    the built-in trumpet differently from `python -m ttlib` (samples up to 5e-4 apart, measured), and so the
+    datasets, their hashes and every run trained on them. With this, every process renders the same samples
+    (the ones a fresh process always rendered). Later calls do nothing: the table is made once per process.
+    """
+    global _dither_seeded
+    if _dither_seeded:
+        return
+    _dither_seeded = True
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).srand(1)
+    except (OSError, AttributeError, TypeError):   # no C library to reach this way (Windows): as before
+        pass
+
 
 class FallbackSoundfontWarning(UserWarning):
     """No system GM soundfont: rendering uses pretty_midi's small one."""
@@ -94,6 +117,7 @@ def render_midi(midi, sample_rate: int = RENDER_SAMPLE_RATE, soundfont: str | os
             f"FluidSynth's library could not be loaded ({exc}). Install it: "
             "sudo apt-get install fluidsynth (macOS: brew install fluid-synth), then restart Python."
         ) from exc
+    same_dither_in_every_process()
     if effects:
         audio = midi.fluidsynth(fs=sample_rate, synthesizer=str(sf2))
     else:
