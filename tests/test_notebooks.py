@@ -1,13 +1,16 @@
-"""Execute every notebook with papermill, in order, in its FAST setting, and check its figures.
+"""Execute every notebook with papermill in its FAST setting, and check its figures.
 
 Each notebook runs in a fresh kernel with notebooks/ as working directory (see
 ttlib.course.execute) and records its key figures in OUTPUT_DIR/results.json;
+two run at a time, in the two `LANES`, each in order (see `notebook_runs`);
 EXPECTED below says which figures each notebook must record and their tolerances.
 The notebooks' data folders are pointed at the session's temporary `generated` folder
 (tests never write into the repository).
 """
 import json
 import re
+import threading
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -16,6 +19,10 @@ from ttlib import course
 from ttlib.experiments import learned_encoder as experiment
 
 NOTEBOOKS = course.notebooks()
+LANES = (("08", "00", "01", "02", "03"), ("05", "06", "04", "07", "09", "10"))
+"""The notebooks' two lanes: 05 builds the trumpet set that 06 trains on, and 07, 09 and 10 play 06's model;
+08 is the longest. A notebook keeps about one core busy (08: 297 s of CPU in 250 s, measured), so two lanes on
+two cores take about two thirds of the time of one."""
 
 
 def _within(low, high):
@@ -334,12 +341,46 @@ def test_every_data_folder_parameter_is_pointed_away_from_the_checkout(notebook,
     assert not missing, f"{notebook.name}: give {sorted(missing)} a temporary folder in data_folders()"
 
 
+def test_the_lanes_hold_every_notebook_once():
+    assert sorted(n for lane in LANES for n in lane) == sorted(nb.name[:2] for nb in NOTEBOOKS)
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(request, generated, tmp_path_factory) -> dict:
+    """{notebook stem: Future of its run}: the notebooks this session selected, executed in the `LANES`, two at
+    a time, started by the first test that asks; each test waits for its own."""
+    selected = {item.callspec.params["notebook"].stem for item in request.session.items
+                if item.originalname == "test_notebook_runs_and_records_its_figures"}
+    by_number = {nb.name[:2]: nb for nb in NOTEBOOKS if nb.stem in selected}
+    runs = {nb.stem: Future() for nb in by_number.values()}
+    stop = threading.Event()
+
+    def lane(numbers):
+        for number in numbers:
+            if number not in by_number or stop.is_set():      # not selected, or the session is ending (-x, Ctrl-C)
+                continue
+            notebook = by_number[number]
+            out = tmp_path_factory.mktemp(notebook.stem)
+            try:
+                runs[notebook.stem].set_result((course.execute(
+                    notebook, out, fast=True, parameters=data_folders(generated).get(number, {}), progress=False), out))
+            except BaseException as exc:                  # the test of this notebook raises it
+                runs[notebook.stem].set_exception(exc)
+
+    threads = [threading.Thread(target=lane, args=(numbers,), daemon=True) for numbers in LANES]
+    for thread in threads:
+        thread.start()
+    yield runs
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_records_its_figures(notebook, tmp_path, generated):
+def test_notebook_runs_and_records_its_figures(notebook, notebook_runs):
     assert notebook.stem in EXPECTED, f"add the figures {notebook.name} records to EXPECTED"
-    parameters = data_folders(generated).get(notebook.name[:2], {})
-    run = course.execute(notebook, tmp_path, fast=True, parameters=parameters, progress=False)
+    run, out = notebook_runs[notebook.stem].result()
     results = run["results"]
     for name, ok in EXPECTED[notebook.stem].items():
         if name == WHOLE:
@@ -347,6 +388,6 @@ def test_notebook_runs_and_records_its_figures(notebook, tmp_path, generated):
             continue
         assert name in results, f"{notebook.name} did not record {name!r}; it recorded {sorted(results)}"
         assert ok(results[name]), f"{notebook.name}: {name} = {results[name]!r} is out of tolerance"
-    executed = json.loads((tmp_path / notebook.name).read_text())
+    executed = json.loads((out / notebook.name).read_text())
     shown = [i for i, c in enumerate(executed["cells"]) if c in solution_cells(executed) and c.get("outputs")]
     assert not shown, f"{notebook.name}: solution cells {shown} show output although SHOW_SOLUTIONS is False"
