@@ -9,6 +9,10 @@ local port, and writes a screenshot of each step into its folder.
     slider by +12 semitones and the loudness slider by -6 dB, download the result: its f0 is an octave
     above the unshifted one's (measured), the settings downloaded say what was moved, and the console
     shows no error.
+  - The demo's microphone (notebook 09's live widget), fed by Chromium's fake capture device from a whistle
+    WAV: the page plays the model while the whistle comes in (the audio the page schedules, caught in the
+    page, has the f0 and level of the engine's offline answer to the same whistle), and Stop makes the take
+    the sound to transfer.
 """
 from __future__ import annotations
 
@@ -54,11 +58,26 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 18
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def microphone_wav(tmp_path_factory) -> Path:
+    """What Chromium's fake microphone plays (in a loop): a steady whistle at 1200 Hz with vibrato."""
+    import soundfile
+
+    t = np.arange(6 * 16000) / 16000
+    f0 = 1200.0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.5 * t))
+    path = tmp_path_factory.mktemp("microphone") / "whistle.wav"
+    soundfile.write(path, (0.3 * np.sin(2 * np.pi * np.cumsum(f0) / 16000)).astype(np.float32), 16000,
+                    subtype="PCM_16")
+    return path
+
+
+@pytest.fixture(scope="module")
+def chromium(microphone_wav):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone_wav}"])
         yield browser
         browser.close()
 
@@ -76,7 +95,9 @@ def demo_url(playing_model, tmp_path_factory):
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
+    with pytest.raises(ConnectionRefusedError):   # Voilà stopped with the command (it was left running once)
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def watch(page, errors: list) -> None:
@@ -259,3 +280,55 @@ def _after_change(page, before: bytes, step: str, folder: Path) -> tuple[bytes, 
     wav, settings = download(page, step, folder)
     assert wav != before, "the result did not change"
     return wav, settings
+
+
+PLAYED = """window.ttlibPlayed = [];
+const copyToChannel = AudioBuffer.prototype.copyToChannel;
+AudioBuffer.prototype.copyToChannel = function (source, channel, start) {
+  window.ttlibPlayed.push(Array.from(source));
+  return copyToChannel.call(this, source, channel, start);
+};"""
+"""Caught in the page: every buffer of samples the page is about to play (the live widget fills one per answer)."""
+
+
+def test_the_demo_apps_microphone_plays_the_model_while_one_whistles(chromium, demo_url, microphone_wav,
+                                                                      playing_model, tmp_path):
+    import re
+
+    import soundfile
+
+    from ttlib import live, pitch
+    from ttlib.course.live_widget import live_microphone
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    errors = []
+    page = chromium.new_page(viewport={"width": 1400, "height": 1600})
+    page.add_init_script(PLAYED)
+    watch(page, errors)
+    page.goto(demo_url)
+    page.get_by_role("button", name="Play it with the model").wait_for(timeout=180_000)
+    page.get_by_role("button", name="record with the microphone").click()
+    page.get_by_role("button", name="Start the microphone").click()
+    info = page.locator(".ttlib-live-info")
+    info.get_by_text(re.compile(r"latency \d+ ms .* f0 \d+ Hz")).wait_for(timeout=60_000)
+    page.wait_for_timeout(4000)                                   # four seconds of whistling
+    page.screenshot(path=shots / "1-whistling.png", full_page=True)
+    shown_ms = float(re.search(r"latency (\d+) ms", info.inner_text()).group(1))
+    assert shown_ms > 80, info.inner_text()                       # at least the 80 ms chunk
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("to transfer it and use the sliders").wait_for(timeout=60_000)
+    page.screenshot(path=shots / "2-stopped.png", full_page=True)
+    assert "your recording 1" in page.locator("select").first.input_value()
+    assert not errors, errors
+
+    played = np.array(page.evaluate("() => window.ttlibPlayed.flat()"), np.float32)
+    assert played.size > 2 * 16000, played.size
+    whistle, _ = soundfile.read(microphone_wav, dtype="float32")
+    offline = live_microphone(live.Stream(playing_model)).feed(whistle[:3 * 16000])   # the kernel's own answer
+    heard = [pitch.track(a, method="yin", frame_rate=100.0) for a in (played, offline)]
+    assert heard[0].voiced.mean() > 0.8, heard[0].voiced.mean()
+    page_f0, offline_f0 = (float(np.median(h.f0_hz[h.voiced])) for h in heard)       # 595 and 595 Hz measured
+    assert abs(1200 * np.log2(page_f0 / offline_f0)) < 30, (page_f0, offline_f0)
+    level = [10 * np.log10(np.mean(np.square(a[a.size // 4:]))) for a in (played, offline)]  # -34.5 and -34.5 dB
+    assert abs(level[0] - level[1]) < 3, level

@@ -47,3 +47,19 @@ def test_the_command_lines_mistakes_are_one_line(playing_model, tmp_path, capsys
         assert cli.main(["demo", "--model", str(playing_model), "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and f"Port {port} is in use" in err
+
+
+def test_a_take_on_the_microphone_becomes_the_sound_to_transfer(playing_model):
+    app = DemoApp({"mine": str(playing_model)}, whistle_seconds=3.0)
+    app.open_microphone()
+    assert app.microphone_box.children == (app.microphone,) and app.microphone.status == "model: ready"
+    x = (0.2 * np.sin(2 * np.pi * 1200.0 * np.arange(32000) / 16000)).astype(np.float32)
+    played = app.microphone.feed(x)                          # what the page sends while one whistles, then Stop
+    assert app.source.value == "your recording 1 (2.0 s)" and "press Play it with the model" in app.message.value
+    taken, heard = app.microphone.take()
+    assert np.array_equal(taken, x) and np.array_equal(heard, played)
+    assert app.play() is not None and app.download_links()[1]["source"] == "your recording 1 (2.0 s)"
+    app.model.options = ["mine", "again"]                       # another model: the widget plays it from now on
+    app.models["again"] = str(playing_model)
+    app.model.value = "again"
+    assert app.microphone.status == "model: ready" and len(app.streams) == 1     # the same folder, one engine

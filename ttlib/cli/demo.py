@@ -1,14 +1,16 @@
 """`python -m ttlib demo`: the whistle-to-trumpet web app (`ttlib.course.demo`), served by Voilà on this machine.
 
 Writes the app's one-cell notebook into a temporary folder, starts Voilà on it at
-http://127.0.0.1:PORT/ (printed), and runs until Ctrl-C. The models offered are those given with
---model and those under data/generated/models/ (`make run` trains one there).
+http://127.0.0.1:PORT/ (printed), and runs until Ctrl-C (or SIGTERM), which stop Voilà and its
+kernels too. The models offered are those given with --model and those under
+data/generated/models/ (`make run` trains one there).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -53,4 +55,14 @@ def run(args: argparse.Namespace) -> int:
           flush=True)
     command = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", "--no-browser",
                "--Voila.ip=127.0.0.1", f"--template={TEMPLATE}"]
-    return subprocess.run(command, env=env).returncode
+    server = subprocess.Popen(command, env=env)
+    # stopped by SIGTERM (a service manager, a test) or Ctrl-C: Voilà is stopped too and shuts its kernels down
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait(timeout=60)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)

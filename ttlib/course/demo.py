@@ -1,11 +1,13 @@
 """The whistle-to-trumpet web app of `make demo`: notebook 07's sliders for a projector, served by Voilà.
 
-`DemoApp` is the page: choose the built-in whistle or upload a recording, choose a trained model,
-press "Play it with the model", then slide (notebook 07's `TransferSliders`: pitch, loudness,
-automatic adjustment, autotune, room, A/B players, spectrogram) and download the result with its
-settings. Large controls and labels, nothing that needs the code. `app_notebook` writes the
-one-cell notebook Voilà serves (`python -m ttlib demo` runs Voilà on it and prints the address);
-`tests/test_browser.py` drives it in a real, headless Chromium. Notebook 07 teaches what it does.
+`DemoApp` is the page: choose the built-in whistle, upload a recording or record one with the
+microphone (notebook 09's live widget: you hear the model while you whistle, and Stop makes the
+take the sound to transfer), choose a trained model, press "Play it with the model", then slide
+(notebook 07's `TransferSliders`: pitch, loudness, automatic adjustment, autotune, room, A/B players,
+spectrogram) and download the result with its settings. Large controls and labels, nothing that
+needs the code. `app_notebook` writes the one-cell notebook Voilà serves (`python -m ttlib demo`
+runs Voilà on it and prints the address); `tests/test_browser.py` drives it in a real, headless
+Chromium. Notebooks 07 and 09 teach what it does.
 """
 from __future__ import annotations
 
@@ -88,6 +90,13 @@ class DemoApp:
         self.upload.observe(lambda _: self._uploaded(), names="value")
         self.model = widgets.Dropdown(options=list(self.models), description="model",
                                       layout=widgets.Layout(width="640px"))
+        self.model.observe(lambda _: self._model_changed(), names="value")
+        self.record_button = widgets.Button(description="🎤 record with the microphone",
+                                            layout=widgets.Layout(width="320px"))
+        self.record_button.on_click(lambda _: self.open_microphone())
+        self.microphone = None
+        self.streams = {}                          # model folder -> its live engine
+        self.microphone_box = widgets.VBox([self.record_button])
         self.play_button = widgets.Button(description="Play it with the model", button_style="primary",
                                           layout=widgets.Layout(width="320px"))
         self.play_button.on_click(lambda _: self.play())
@@ -96,11 +105,11 @@ class DemoApp:
         self.downloads = widgets.HTML()
         self.controls = widgets.VBox()
         self.widget = widgets.VBox([self.title, widgets.HBox([self.source, self.upload]), self.model,
-                                    self.play_button, self.progress.widget, self.message, self.controls,
-                                    self.downloads])
+                                    self.microphone_box, self.play_button, self.progress.widget, self.message,
+                                    self.controls, self.downloads])
         self.widget.add_class("ttlib-demo")
         if not self.models:
-            self.play_button.disabled = True
+            self.play_button.disabled = self.record_button.disabled = True
             self.message.value = ("<b>No trained model yet.</b> Train one with <code>make run</code> (or notebook 06, "
                                   "or <code>python -m ttlib train</code>), then reload this page.")
 
@@ -118,6 +127,47 @@ class DemoApp:
             else self.source.options
         self.source.value = name
         self.message.value = html.escape(f"uploaded {name}: {audio.size / SAMPLE_RATE:.1f} s")
+
+    def _stream(self):
+        """The live engine of the chosen model (made once per model)."""
+        from ttlib.live import Stream
+
+        folder = self.models[self.model.value]
+        if folder not in self.streams:
+            self.progress.start(1, f"loading {self.model.value} for live playing ...")
+            self.streams[folder] = Stream(folder)
+        return self.streams[folder]
+
+    def open_microphone(self) -> None:
+        """Show the microphone widget (what the record button does), playing the chosen model live."""
+        from ttlib.course.live_widget import live_microphone
+
+        self.message.value = ""
+        try:
+            stream = self._stream()
+            if self.microphone is None:
+                self.microphone = live_microphone(stream)
+                self.microphone.observe(lambda _: self._recorded(), names="takes")
+            else:
+                self.microphone.use(stream)
+        except (TtlibError, OSError) as exc:
+            self.progress.done("")
+            self.message.value = f"<b>The microphone cannot play this model:</b> {html.escape(str(exc))}"
+            return
+        self.progress.done("press Start, allow the microphone, whistle: Stop makes your take the sound")
+        self.microphone_box.children = [self.microphone]
+
+    def _model_changed(self) -> None:
+        if self.microphone is not None:
+            self.open_microphone()
+
+    def _recorded(self) -> None:
+        audio, _ = self.microphone.take()
+        name = f"your recording {self.microphone.takes} ({audio.size / SAMPLE_RATE:.1f} s)"
+        self.sources[name] = audio
+        self.source.options = list(self.source.options) + [name]
+        self.source.value = name
+        self.message.value = html.escape(f"{name}: press Play it with the model to transfer it and use the sliders")
 
     def _source_audio(self) -> np.ndarray:
         label = self.source.value

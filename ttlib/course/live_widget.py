@@ -10,6 +10,9 @@ plus the round trip to the kernel, plus the browser's audio buffers; the page me
 and shows the sum: at least the engine's latency and one chunk, so more than
 `python -m ttlib live`, which runs on the sound card directly.
 
+The kernel keeps the last take (what the microphone sent and what was played, up to
+`MAX_TAKE_SECONDS`): `take()` gives it after Stop, and `takes` counts the finished ones,
+so a notebook or `make demo`'s app can play the take again or transfer it offline.
 Without a browser (papermill, the tests) `feed(audio)` sends a recording through the
 same kernel-side handler, chunk by chunk, and returns what the page would play.
 Where the page has no microphone (no permission, no device, a page not served from
@@ -23,6 +26,9 @@ import numpy as np
 
 from ttlib.core.units import SAMPLE_RATE
 from ttlib.live.engine import Stream
+
+MAX_TAKE_SECONDS = 300.0
+"""The longest take the kernel keeps (input and output, 16 kHz float32: 38 MB); later chunks play but are not kept."""
 
 _ESM = r"""
 const WORKLET = `
@@ -178,25 +184,52 @@ def live_microphone(stream: Stream, chunk: int = 1280) -> object:
         compute_ms = traitlets.Float(0.0).tag(sync=True)
         level_db = traitlets.Float(-120.0).tag(sync=True)
         f0_hz = traitlets.Float(0.0).tag(sync=True)
+        takes = traitlets.Int(0).tag(sync=True)
 
         def __init__(self, stream: Stream, chunk: int):
-            super().__init__(chunk=int(chunk), engine_latency_ms=1000.0 * stream.latency_samples / SAMPLE_RATE,
-                             status=f"{stream.synth.loaded.folder.name}: ready")
-            self.stream = stream
-            self.stream.warm_up()
+            super().__init__(chunk=int(chunk))
+            self.recorded: tuple[list, list] = ([], [])
+            self.last_take = (np.zeros(0, np.float32), np.zeros(0, np.float32))
+            self.use(stream)
             self.on_msg(self.handle_message)
+
+        def use(self, stream: Stream) -> None:
+            """Play another engine (another model) from the next Start on."""
+            stream.warm_up()
+            self.stream = stream
+            self.engine_latency_ms = 1000.0 * stream.latency_samples / SAMPLE_RATE
+            self.status = f"{stream.synth.loaded.folder.name}: ready"
+
+        def take(self) -> tuple[np.ndarray, np.ndarray]:
+            """(what the microphone sent, what was played) in the last finished take, 16 kHz; the played
+            sound is `engine_latency_ms` behind the input."""
+            return self.last_take
 
         def handle_message(self, _widget, content, buffers) -> None:
             """A message from the page: start, stop, or a chunk of microphone (answered with the output)."""
             kind = content.get("type")
             if kind == "start":
                 self.stream.reset()
+                self.recorded = ([], [])
                 self.status = "listening"
             elif kind == "stop":
+                if self.recorded[0]:
+                    self.last_take = tuple(np.concatenate(part) for part in self.recorded)
+                    self.recorded = ([], [])
+                    self.takes += 1
                 self.status = "stopped"
             elif kind == "chunk" and buffers:
-                out = self.process(np.frombuffer(bytes(buffers[0]), np.float32))
+                out = self.answer(np.frombuffer(bytes(buffers[0]), np.float32))
                 self.send({"type": "audio", "t": content.get("t", 0.0)}, buffers=[out.tobytes()])
+
+        def answer(self, chunk: np.ndarray) -> np.ndarray:
+            """A chunk of the take through the engine (`process`), kept with its answer while the take is short
+            enough; the answer."""
+            out = self.process(chunk)
+            if sum(part.size for part in self.recorded[0]) + chunk.size <= MAX_TAKE_SECONDS * SAMPLE_RATE:
+                self.recorded[0].append(np.array(chunk, np.float32))
+                self.recorded[1].append(out.copy())
+            return out
 
         def process(self, chunk) -> np.ndarray:
             """One chunk through the engine; updates the numbers the page shows."""
@@ -213,8 +246,7 @@ def live_microphone(stream: Stream, chunk: int = 1280) -> object:
             returns what the page would play (the engine's latency included)."""
             audio = np.asarray(audio, np.float32).reshape(-1)
             self.handle_message(self, {"type": "start"}, [])
-            size = self.chunk
-            out = [self.process(audio[i:i + size]) for i in range(0, audio.size, size)]
+            out = [self.answer(audio[i:i + self.chunk]) for i in range(0, audio.size, self.chunk)]
             self.handle_message(self, {"type": "stop"}, [])
             return np.concatenate(out) if out else np.zeros(0, np.float32)
 
