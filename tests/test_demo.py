@@ -8,6 +8,7 @@ import socket
 import numpy as np
 
 from ttlib import cli
+from ttlib.course import live_widget
 from ttlib.course.demo import DemoApp, app_notebook, find_models
 
 
@@ -49,7 +50,7 @@ def test_the_command_lines_mistakes_are_one_line(playing_model, tmp_path, capsys
     assert err.startswith("error: ") and err.count("\n") == 1 and f"Port {port} is in use" in err
 
 
-def test_a_take_on_the_microphone_becomes_the_sound_to_transfer(playing_model):
+def test_a_take_on_the_microphone_becomes_the_sound_to_transfer(playing_model, monkeypatch):
     app = DemoApp({"mine": str(playing_model)}, whistle_seconds=3.0)
     app.open_microphone()
     assert app.microphone_box.children == (app.microphone,) and app.microphone.status == "model: ready"
@@ -59,6 +60,9 @@ def test_a_take_on_the_microphone_becomes_the_sound_to_transfer(playing_model):
     taken, heard = app.microphone.take()
     assert np.array_equal(taken, x) and np.array_equal(heard, played)
     assert app.play() is not None and app.download_links()[1]["source"] == "your recording 1 (2.0 s)"
+    monkeypatch.setattr(live_widget, "MAX_TAKE_SECONDS", 0.2)     # a take longer than the kernel keeps
+    assert app.microphone.feed(x).size == x.size                   # all of it is played ...
+    assert app.microphone.take()[0].size == 2 * 1280 and app.source.value.startswith("your recording 2 (0.2 s)")  # kept
     app.model.options = ["mine", "again"]                       # another model: the widget plays it from now on
     app.models["again"] = str(playing_model)
     app.model.value = "again"
