@@ -1,7 +1,9 @@
 """Small file helpers: JSON and CSV read and written safely, SHA-256 of files and texts.
 
-Writes go to a temporary name and are renamed into place, so an interrupted write
-never leaves half a file.
+Writes go to a temporary name of the writer's own and are renamed into place
+(`atomic_file`, `new_folder`), so an interrupted write never leaves half a file and two
+writers of one file (two notebooks, two test lanes, two processes of a pipeline) never
+write into each other's: the last to finish wins, whole.
 """
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ import json
 import math
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +36,69 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write `text` atomically (a temporary file, then a rename); returns the path."""
+def _own_name(target: Path, suffix: str) -> Path:
+    """A name beside `target` that no other writer uses (hidden; ends in `suffix`)."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part{suffix}")
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """A temporary path of this writer's own beside `path`, moved into place as `path` when the block ends.
+
+    If the block raises, the temporary file is removed and `path` is left as it was.
+
+    Args:
+      suffix: the temporary name's ending, for writers that add or need one (".npz" for
+        `numpy.savez`, ".h5").
+
+    Example:
+      with atomic_file(out / "features.npz", ".npz") as tmp:
+          np.savez(tmp, f0_hz=f0)
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _own_name(path, suffix)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def new_folder(target: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
+    """An empty folder of this writer's own beside `target`, moved into place as `target` when the block ends.
+
+    If the block raises, the folder is removed and `target` is left as it was.
+
+    Args:
+      replace: replace a `target` that exists (`replace_folder`); if False, a `target`
+        that exists when the block ends (a concurrent writer of the same content finished
+        first) is kept and this writer's folder removed.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _own_name(target, "")
+    tmp.mkdir()
+    try:
+        yield tmp
+        if replace:
+            replace_folder(tmp, target)
+        elif not target.exists():
+            try:
+                os.replace(tmp, target)
+            except OSError:                                   # another writer's folder moved in just before
+                if not target.is_dir():
+                    raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` atomically (`atomic_file`); returns the path."""
+    path = Path(path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
     return path
 
 

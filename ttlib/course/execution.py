@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ttlib.core import paths
 from ttlib.core.errors import ConfigError, MissingFileError, NotebookError
+from ttlib.core.io import write_text
 
 NOTEBOOK_DIR = paths.notebooks_dir()
 RESULTS_FILE = "results.json"
@@ -46,9 +47,7 @@ def record(output_dir: str | os.PathLike, **values) -> dict:
         value = _plain(value)
         _check_finite(key, value)
         results[key] = value
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(results, indent=2, sort_keys=True))
     return results
 
 

@@ -189,6 +189,7 @@ def live_microphone(stream: Stream, chunk: int = 1280) -> object:
         def __init__(self, stream: Stream, chunk: int):
             super().__init__(chunk=int(chunk))
             self.recorded: tuple[list, list] = ([], [])
+            self.recorded_samples = 0
             self.last_take = (np.zeros(0, np.float32), np.zeros(0, np.float32))
             self.use(stream)
             self.on_msg(self.handle_message)
@@ -210,12 +211,12 @@ def live_microphone(stream: Stream, chunk: int = 1280) -> object:
             kind = content.get("type")
             if kind == "start":
                 self.stream.reset()
-                self.recorded = ([], [])
+                self.recorded, self.recorded_samples = ([], []), 0
                 self.status = "listening"
             elif kind == "stop":
                 if self.recorded[0]:
                     self.last_take = tuple(np.concatenate(part) for part in self.recorded)
-                    self.recorded = ([], [])
+                    self.recorded, self.recorded_samples = ([], []), 0
                     self.takes += 1
                 self.status = "stopped"
             elif kind == "chunk" and buffers:
@@ -226,9 +227,10 @@ def live_microphone(stream: Stream, chunk: int = 1280) -> object:
             """A chunk of the take through the engine (`process`), kept with its answer while the take is short
             enough; the answer."""
             out = self.process(chunk)
-            if sum(part.size for part in self.recorded[0]) + chunk.size <= MAX_TAKE_SECONDS * SAMPLE_RATE:
+            if self.recorded_samples + chunk.size <= MAX_TAKE_SECONDS * SAMPLE_RATE:
                 self.recorded[0].append(np.array(chunk, np.float32))
                 self.recorded[1].append(out.copy())
+                self.recorded_samples += chunk.size
             return out
 
         def process(self, chunk) -> np.ndarray:

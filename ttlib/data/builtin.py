@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ import numpy as np
 from ttlib.audio.io import load, resample, save_wav
 from ttlib.core import paths
 from ttlib.core.errors import ConfigError
-from ttlib.core.io import sha256_file, sha256_text
+from ttlib.core.io import new_folder, sha256_file, sha256_text
 from ttlib.core.units import SAMPLE_RATE, cents, frame_times, hop_length, midi_to_hz, n_frames
 from ttlib.data import soundfont as sf
 from ttlib.data.score import INSTRUMENTS, InstrumentSpec, Performance, compose, ground_truth, to_note_sequence
@@ -148,11 +146,9 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
         return folder
 
     start_time = time.perf_counter()
-    folder.parent.mkdir(parents=True, exist_ok=True)
     # a folder of this build's own: two processes rendering the same take (two notebooks, two test lanes) never
     # write into each other's files; the first to finish moves its folder into place
-    partial = Path(tempfile.mkdtemp(prefix=folder.name + ".partial-", dir=folder.parent))
-    try:
+    with new_folder(folder) as partial:
         tuning = measure_tuning(spec, range(spec.low, spec.high + 1), sf2)
         release_s = measure_release(spec, sf2, effects=effects)
         rng_master = np.random.default_rng([seed, spec.program])
@@ -185,13 +181,6 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
                     "recordings": recordings, "seconds": round(sum(r["seconds"] for r in recordings), 3),
                     "build_seconds": round(time.perf_counter() - start_time, 2)}
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    try:
-        os.replace(partial, folder)
-    except OSError:                                               # a concurrent build finished first
-        shutil.rmtree(partial)
     return folder
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ttlib.core import paths
+from ttlib.core.io import atomic_file
 from ttlib.core.units import SAMPLE_RATE, frame_times, hop_length, n_frames
 from ttlib.pitch.tracking import check_method, track
 
@@ -174,11 +174,9 @@ def compute(audio, sample_rate: int = SAMPLE_RATE, f0_method: str = "crepe-tiny"
     features = Features(f0_hz, confidence, loudness_db(audio, sample_rate, frame_rate)[:count],
                         float(frame_rate), f0_method)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.part.npz")   # this writer's own
-        np.savez(tmp, f0_hz=features.f0_hz, f0_confidence=features.f0_confidence,
-                 loudness_db=features.loudness_db)
-        os.replace(tmp, path)
+        with atomic_file(path, ".npz") as tmp:
+            np.savez(tmp, f0_hz=features.f0_hz, f0_confidence=features.f0_confidence,
+                     loudness_db=features.loudness_db)
     return features
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import numpy as np
 
 import ttlib
 from ttlib.core.errors import ModelError, OutputExistsError
-from ttlib.core.io import replace_folder, sha256_file, write_json
+from ttlib.core.io import new_folder, sha256_file, write_json
 from ttlib.models import checkpoint as ckpt
 from ttlib.models.autoencoder import build_autoencoder, reverb_impulse_response
 from ttlib.models.configs import ModelConfig
@@ -160,9 +159,7 @@ def import_ddsp(ddsp_dir: str | os.PathLike, out_dir: str | os.PathLike, data: s
         raise ModelError(f"The imported model does not play as ddsp's own model of {found.path} does ({worst} "
                          f"differs by {differences[worst]:.3g} > {tolerance:g}); nothing was written.")
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with new_folder(out_dir, replace=True) as tmp:
         ckpt.write_model_files(tmp, cfg, statistics, {**dataset, "imported_from_ddsp": str(found.path.resolve())},
                                found.step)
         ckpt.checkpoint_manager(ckpt.checkpoint_object(ours, config=cfg), tmp, max_to_keep=1).save(
@@ -175,8 +172,4 @@ def import_ddsp(ddsp_dir: str | os.PathLike, out_dir: str | os.PathLike, data: s
             "differences_from_ddsp": differences, "tolerance": tolerance, "ttlib": ttlib.__version__,
             "note": "weights only: the optimiser's state stays in the ddsp folder"})
         ckpt.check_model_folder(tmp)
-        replace_folder(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return Imported(out_dir, cfg, found.step, differences, source)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from ttlib.core.errors import ConfigError, SystemDependencyError
+from ttlib.core.io import atomic_file
 
 CAPACITIES = ("tiny", "small", "medium", "large", "full")
 
@@ -78,9 +78,7 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
 
     src, dst = Path(src), Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".h5", dir=dst.parent)
-    os.close(fd)
-    try:
+    with atomic_file(dst, ".h5") as tmp:
         with h5py.File(src, "r") as fin, h5py.File(tmp, "w") as fout:
             for key, value in fin.attrs.items():
                 fout.attrs[key] = value
@@ -97,10 +95,6 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
                 fout.create_dataset(name, data=data)
 
             fin.visititems(copy)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return dst
 
 
