@@ -8,7 +8,10 @@ rooms of pyroomacoustics (Sabine's 0.6 s in 9 x 7 x 3.5 m, 1.0 s in 20 x 15 x 8 
 measured Sports Centre (OpenAIR, installed by `make setup`). For each, the room is
 estimated by `ttlib.transfer.room_estimate.estimate_room` with the model's dry output and,
 as the baseline measured in the same run, by `fit_room` given the true dry trumpet (what
-the fit reaches when the dry sound is exact). Printed per room and round: T30, EDT and DRR
+the fit reaches when the dry sound is exact). Between the two, `fit_room` given the model's
+dry output for the dry trumpet's own f0 and loudness (no room in the features: what is left
+is the model's own difference from the trumpet), as it is and moved in time onto the dry
+trumpet (by the peak of their band-power envelopes' cross-correlation). Printed per room and round: T30, EDT and DRR
 of the estimate against the room's own (issue 15's target: T30 within 15 %, DRR within 2 dB),
 and the median time the estimate's dry output takes to fall 20 dB after a note ends.
 """
@@ -24,6 +27,21 @@ import ttlib
 
 REPO = Path(__file__).resolve().parent.parent
 ROOMS = {"medium (0.6 s)": (0.6, [9.0, 7.0, 3.5]), "hall (1.0 s)": (1.0, [20.0, 15.0, 8.0])}
+
+
+def dry_output_of_the_dry(dry, synth) -> tuple[np.ndarray, float]:
+    """The model's dry output for the dry trumpet's own f0 and loudness, and how far (ms, a whole number of
+    `STFT_HOP`s; negative: ahead) its band-power envelope lags the dry trumpet's (their cross-correlation's peak)."""
+    from ttlib.transfer.room_estimate import STFT_HOP, band_power, dry_output
+
+    out = dry_output(dry, synth)[0][:dry.size]
+    envelopes = [np.log(band_power(a, 16).sum(axis=1) + 1e-12) for a in (out, dry)]
+    n = min(e.size for e in envelopes)
+    envelopes = [e[:n] - e[:n].mean() for e in envelopes]
+    shifts = np.arange(-40, 41)
+    lag = int(shifts[np.argmax([np.mean(np.roll(envelopes[0], -k) * envelopes[1]) for k in shifts])])
+    out = np.pad(out, (0, max(0, dry.size - out.size)))
+    return out, lag * STFT_HOP * 1000 / ttlib.SAMPLE_RATE
 
 
 def main() -> None:
@@ -61,6 +79,10 @@ def main() -> None:
         t0 = time.perf_counter()
         baseline = fit_room(dry * scale, recording, args.steps)
         rows = [("true dry (baseline)", measure_room(baseline.room.ir, sr), None)]
+        oracle, lag = dry_output_of_the_dry(dry * scale, synth)
+        shift = int(round(lag * sr / 1000))                  # samples; the end wraps round (silence into silence)
+        for label, given in (("model, dry f0+loud", oracle), (f"  moved {-lag:+.1f} ms", np.roll(oracle, -shift))):
+            rows.append((label, measure_room(fit_room(given, recording, args.steps).room.ir, sr), None))
         estimate = estimate_room(recording, synth, args.steps, rounds=args.rounds)
         for i, fit in enumerate(estimate.rounds):
             rows.append((f"model, round {i + 1}", measure_room(fit.room.ir, sr), fit.dry))
