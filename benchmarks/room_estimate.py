@@ -11,9 +11,10 @@ as the baseline measured in the same run, by `fit_room` given the true dry trump
 the fit reaches when the dry sound is exact). Between the two, `fit_room` given the model's
 dry output for the dry trumpet's own f0 and loudness (no room in the features: what is left
 is the model's own difference from the trumpet), as it is and moved in time onto the dry
-trumpet (by the peak of their band-power envelopes' cross-correlation). Printed per room and round: T30, EDT and DRR
-of the estimate against the room's own (issue 15's target: T30 within 15 %, DRR within 2 dB),
-and the median time the estimate's dry output takes to fall 20 dB after a note ends.
+trumpet (by the peak of their band-power envelopes' cross-correlation). Printed per room
+and round: T30, EDT and DRR of the estimate against the room's own (issue 15's target: T30
+within 15 %, DRR within 2 dB), and the median time the estimate's dry output takes to fall
+20 dB after a note ends.
 """
 from __future__ import annotations
 

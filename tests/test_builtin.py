@@ -78,6 +78,17 @@ def test_rendering_is_deterministic(tmp_path):
     assert np.abs(other.audio[:n] - first.audio[:n]).max() > 0.1
 
 
+
+def test_a_damaged_cached_rendering_is_rendered_again(tmp_path):
+    """A cached folder without its manifest (damaged) is replaced by a new build, not kept and returned."""
+    folder = builtin.build("whistle", minutes=0.2, seed=5, cache_dir=tmp_path, progress=False)
+    first = builtin.recordings(folder)[0].audio
+    (folder / "manifest.json").unlink()
+    assert builtin.build("whistle", minutes=0.2, seed=5, cache_dir=tmp_path, progress=False) == folder
+    assert (folder / "manifest.json").is_file()
+    np.testing.assert_array_equal(builtin.recordings(folder)[0].audio, first)
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]
+
 RENDER_A_NOTE = """
 import ctypes, sys
 import numpy as np

@@ -147,8 +147,9 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
 
     start_time = time.perf_counter()
     # a folder of this build's own: two processes rendering the same take (two notebooks, two test lanes) never
-    # write into each other's files; the first to finish moves its folder into place
-    with new_folder(folder) as partial:
+    # write into each other's files; the first to finish moves its folder into place. A folder here already,
+    # without its manifest, is damaged (finished builds move in whole): this build replaces it.
+    with new_folder(folder, replace=folder.exists()) as partial:
         tuning = measure_tuning(spec, range(spec.low, spec.high + 1), sf2)
         release_s = measure_release(spec, sf2, effects=effects)
         rng_master = np.random.default_rng([seed, spec.program])

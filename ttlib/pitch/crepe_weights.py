@@ -77,7 +77,6 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     import h5py
 
     src, dst = Path(src), Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(dst, ".h5") as tmp:
         with h5py.File(src, "r") as fin, h5py.File(tmp, "w") as fout:
             for key, value in fin.attrs.items():
