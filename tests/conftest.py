@@ -127,3 +127,24 @@ def course_model(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("course_model") / "model"
     models.train(small_dataset, out, "course", steps=2, progress=False, tensorboard=False, validation_examples=0)
     return out
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The notebooks run in the background from the first test (`notebook_runs`): the waits for their results
+    go after the other tests, and the tests that play in real time after those waits (`notebook_lanes.order`)."""
+    from notebook_lanes import order
+
+    items.sort(key=order)                             # a stable sort: each group keeps its order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notebook_runs(request, generated, tmp_path_factory) -> dict:
+    """{notebook stem: Future of its run} for the notebooks this session selected, started before the first
+    test in two lanes (`notebook_lanes.Lanes`); each notebook's test waits for its own."""
+    from notebook_lanes import RUN_TEST, Lanes
+
+    stems = {item.callspec.params["notebook"].stem for item in request.session.items
+             if item.originalname == RUN_TEST}
+    lanes = Lanes(stems, generated, tmp_path_factory.mktemp)
+    yield lanes.runs
+    lanes.stop()

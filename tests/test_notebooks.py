@@ -2,27 +2,20 @@
 
 Each notebook runs in a fresh kernel with notebooks/ as working directory (see
 ttlib.course.execute) and records its key figures in OUTPUT_DIR/results.json;
-two run at a time, in the two `LANES`, each in order (see `notebook_runs`);
+two run at a time, in the two `LANES`, each in order, in the background from the session's start while
+the other tests run (see `notebook_lanes` and conftest's `notebook_runs`);
 EXPECTED below says which figures each notebook must record and their tolerances.
 The notebooks' data folders are pointed at the session's temporary `generated` folder
 (tests never write into the repository).
 """
 import json
 import re
-import threading
-from concurrent.futures import Future
 
 import numpy as np
 import pytest
+from notebook_lanes import LANES, NOTEBOOKS, data_folders
 
-from ttlib import course
 from ttlib.experiments import learned_encoder as experiment
-
-NOTEBOOKS = course.notebooks()
-LANES = (("08", "00", "01", "02", "03"), ("05", "06", "04", "07", "09", "10"))
-"""The notebooks' two lanes: 05 builds the trumpet set that 06 trains on, and 07, 09 and 10 play 06's model;
-08 is the longest. A notebook keeps about one core busy (08: 297 s of CPU in 250 s, measured), so two lanes on
-two cores take about two thirds of the time of one."""
 
 
 def _within(low, high):
@@ -153,7 +146,10 @@ EXPECTED = {
         "training_minutes": _within(0.0, 10.0),
         "scaling_max_abs_difference": _within(0.0, 1e-5),         # the input scaling by hand = ddsp's preprocessor
         "controls_max_abs_difference": _within(0.0, 1e-5),        # the graph built from ddsp's classes = ttlib's
-        "parameters_by_hand": lambda v: v == 17921,
+        "parameters_by_hand": lambda v: v == 13929,                # tiny's room: 8 numbers (a free one: 4000)
+        "room_by_hand_max_abs_difference": _within(0.0, 1e-6),    # the course's room by hand = RoomReverb's
+        "initial_room_drr_db": _within(12.0, 24.0),               # gain -2: +14 dB (course's 3 s), +21 dB (tiny's)
+        "learned_room_drr_db": _within(5.0, 25.0),                # FAST: 40 steps of tiny, a room still
         "harmonic_error_db_ttlib": _within(-60.0, -25.0),         # against an exact float64 sum of sines
         "harmonic_error_db_ddsp": _within(-40.0, 0.0),
         # the loss falls, held out too; training beats the untrained model on every measure
@@ -325,17 +321,6 @@ def exercises_and_solutions(nb: dict) -> tuple[set, set]:
     return exercises, solved
 
 
-def data_folders(generated) -> dict:
-    """Each notebook's data-folder parameters, inside the session's `generated` folder."""
-    return {"05": {"DATASET_DIR": str(generated / "trumpet")},
-            "06": {"DATASET_DIR": str(generated / "trumpet"), "MODEL_DIR": str(generated / "models" / "trumpet")},
-            "07": {"MODEL_DIR": str(generated / "models" / "trumpet"), "DATASET_DIR": str(generated / "trumpet")},
-            "08": {"DATA_ROOT": str(generated),
-                   "ROOT": str(generated / "experiments" / "learned-encoder")},
-            "09": {"MODEL_DIR": str(generated / "models" / "trumpet"), "DATASET_DIR": str(generated / "trumpet")},
-            "10": {"MODEL_DIR": str(generated / "models" / "trumpet"), "DATASET_DIR": str(generated / "trumpet")}}
-
-
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_data_folder_parameter_is_pointed_away_from_the_checkout(notebook, tmp_path):
     """A parameter defaulting to a folder under ../data would make the tests write into the checkout."""
@@ -348,37 +333,6 @@ def test_every_data_folder_parameter_is_pointed_away_from_the_checkout(notebook,
 
 def test_the_lanes_hold_every_notebook_once():
     assert sorted(n for lane in LANES for n in lane) == sorted(nb.name[:2] for nb in NOTEBOOKS)
-
-
-@pytest.fixture(scope="session")
-def notebook_runs(request, generated, tmp_path_factory) -> dict:
-    """{notebook stem: Future of its run}: the notebooks this session selected, executed in the `LANES`, two at
-    a time, started by the first test that asks; each test waits for its own."""
-    selected = {item.callspec.params["notebook"].stem for item in request.session.items
-                if item.originalname == "test_notebook_runs_and_records_its_figures"}
-    by_number = {nb.name[:2]: nb for nb in NOTEBOOKS if nb.stem in selected}
-    runs = {nb.stem: Future() for nb in by_number.values()}
-    stop = threading.Event()
-
-    def lane(numbers):
-        for number in numbers:
-            if number not in by_number or stop.is_set():      # not selected, or the session is ending (-x, Ctrl-C)
-                continue
-            notebook = by_number[number]
-            out = tmp_path_factory.mktemp(notebook.stem)
-            try:
-                runs[notebook.stem].set_result((course.execute(
-                    notebook, out, fast=True, parameters=data_folders(generated).get(number, {}), progress=False), out))
-            except BaseException as exc:                  # the test of this notebook raises it
-                runs[notebook.stem].set_exception(exc)
-
-    threads = [threading.Thread(target=lane, args=(numbers,), daemon=True) for numbers in LANES]
-    for thread in threads:
-        thread.start()
-    yield runs
-    stop.set()
-    for thread in threads:
-        thread.join()
 
 
 @pytest.mark.notebooks

@@ -1,7 +1,7 @@
 """The course's DDSP autoencoder, built from a named configuration (`ttlib.models.configs`).
 
 The model is ddsp's `Autoencoder`: F0LoudnessPreprocessor -> optional encoder ->
-RnnFcDecoder -> Harmonic + FilteredNoise -> Reverb, trained with ddsp's multi-scale
+RnnFcDecoder -> Harmonic + FilteredNoise -> Reverb (or RoomReverb), trained with ddsp's multi-scale
 `SpectralLoss`. Notebook 04 builds each synthesizer by hand; notebook 06 trains this.
 
 Differences from ddsp's stock model, all deliberate:
@@ -12,7 +12,9 @@ Differences from ddsp's stock model, all deliberate:
     model's checkpoint (`ttlib.synth.noise`), so a resumed run continues the same
     noise sequence and the same seed gives the same loss curve, interrupted or not;
   - with `fast_harmonic` the harmonics come from `ttlib.synth.harmonic` (the same
-    controls, the same checkpoint, about 5 times faster).
+    controls, the same checkpoint, about 5 times faster);
+  - with `reverb="room"` (the course's) the reverb is `ttlib.synth.reverb.RoomReverb`, a
+    decay per octave band on fixed noise, instead of a free impulse response.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ttlib.core.constants import PAPER_FFT_SIZES
 from ttlib.models.configs import ModelConfig, get_config
 from ttlib.synth.harmonic import fast_harmonic_class
 from ttlib.synth.noise import seeded_noise_class
+from ttlib.synth.reverb import room_reverb_class
 
 if TYPE_CHECKING:
     import ddsp.losses
@@ -71,8 +74,9 @@ def build_autoencoder(config: str | ModelConfig = "course", seconds: float | Non
         (ddsp.processors.Add(name="add"), ["filtered_noise/signal", "harmonic/signal"]),
     ]
     if cfg.reverb_seconds > 0:
-        reverb = ddsp.effects.Reverb(
-            trainable=True, reverb_length=int(cfg.reverb_seconds * cfg.sample_rate), name="reverb")
+        length = int(cfg.reverb_seconds * cfg.sample_rate)
+        reverb = (room_reverb_class()(reverb_length=length, sample_rate=cfg.sample_rate, name="reverb")
+                  if cfg.reverb == "room" else ddsp.effects.Reverb(trainable=True, reverb_length=length, name="reverb"))
         dag.append((reverb, ["add/signal"]))
     encoder, input_keys = None, ("ld_scaled", "f0_scaled")
     if cfg.z_dims:

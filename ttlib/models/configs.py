@@ -10,7 +10,9 @@ Configurations (see `CONFIGS`):
     and the harmonics summed by `ttlib.synth.harmonic` (the same sound as ddsp's
     `Harmonic`, computed about 5 times faster: once the GRU is small, ddsp's harmonic
     synthesis is the costliest part of a step), batch 8, a higher learning rate; the
-    synthesizers' sizes, the reverb and the spectral loss are the paper's.
+    synthesizers' sizes and the spectral loss are the paper's; its reverb can only be a room
+    (`reverb="room"`, `ttlib.synth.reverb`: a learned T60 per octave on fixed noise), where
+    the paper's learns every sample of its impulse response and takes part of the timbre.
   - `tiny`: a few thousand parameters, 1 s examples: for tests and set-up checks.
 
 Compared in notebook 06 and `benchmarks/training.py`.
@@ -41,6 +43,9 @@ class ModelConfig:
       n_harmonics: harmonics of the additive synthesizer.
       n_noise_bands: frequency bands of the filtered-noise synthesizer.
       reverb_seconds: length of the learned reverb impulse response (s); 0 = none.
+      reverb: what the reverb learns: "learned" (ddsp's `Reverb`, every sample of the impulse
+        response free: the paper's, and what a model folder without this field has) or "room"
+        (`ttlib.synth.reverb.RoomReverb`: one gain and a T60 per octave band on fixed noise).
       fft_sizes: FFT sizes of the multi-scale spectral loss.
       learning_rate: Adam's initial learning rate.
       batch_size: examples per training step.
@@ -65,6 +70,7 @@ class ModelConfig:
     n_harmonics: int = 60
     n_noise_bands: int = 65
     reverb_seconds: float = 3.0
+    reverb: str = "learned"
     fft_sizes: tuple = PAPER_FFT_SIZES
     learning_rate: float = 3e-4
     batch_size: int = 32
@@ -106,6 +112,8 @@ class ModelConfig:
         if self.amp_resample_method not in ("window", "linear", "cubic", "nearest"):
             problems.append("amp_resample_method must be window, linear, cubic or nearest, "
                             f"not {self.amp_resample_method!r}")
+        if self.reverb not in ("learned", "room"):
+            problems.append(f"reverb must be learned or room, not {self.reverb!r}")
         if self.fast_harmonic and self.amp_resample_method != "linear":
             problems.append("fast_harmonic needs amp_resample_method='linear'")
         if self.z_dims < 0 or self.reverb_seconds < 0 or self.learning_rate <= 0:
@@ -138,10 +146,11 @@ CONFIGS = {
     "course": ModelConfig(
         name="course", frame_rate=50, rnn_channels=256, mlp_channels=256, mlp_layers=2,
         amp_resample_method="linear", fast_harmonic=True, learning_rate=1e-3, batch_size=8, train_steps=1500,
+        reverb="room",
     ),
     "tiny": ModelConfig(
         name="tiny", example_seconds=1.0, rnn_channels=32, mlp_channels=32, mlp_layers=1,
-        n_harmonics=16, n_noise_bands=16, reverb_seconds=0.25, fft_sizes=(1024, 256, 64),
+        n_harmonics=16, n_noise_bands=16, reverb_seconds=0.25, reverb="room", fft_sizes=(1024, 256, 64),
         amp_resample_method="linear", fast_harmonic=True, learning_rate=1e-3, batch_size=2, train_steps=20,
     ),
 }
