@@ -2,10 +2,10 @@
 
 ddsp's trainable `Reverb` learns every sample of its impulse response freely. Trained on dry
 features of a recording, nothing keeps it a room: it also takes part of the instrument's
-timbre (notebook 10 measures it on the course's trumpet model: its direct-to-reverberant ratio
--7 dB against the data's +20 dB, and the decoder's output before it 12 dB per band from the
-trumpet). `RoomReverb` has no freedom to colour what it is given at its start: its impulse
-response is
+timbre (measured with notebook 10 on the course's trumpet model trained with it: its
+direct-to-reverberant ratio -7 dB against the data's +20 dB, and the decoder's output before it
+12 dB per band from the trumpet; the README's Rooms section). `RoomReverb` has no freedom to
+colour what it is given at its start: its impulse response is
 
     h(t) = g * sum_b n_b(t) * 10^(-3 t / T60_b),        t = 1/sr, 2/sr, ... (h(0) = 0),
 
