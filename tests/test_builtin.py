@@ -10,7 +10,7 @@ from ttlib.core.units import midi_to_hz
 from ttlib.data import builtin, score
 
 
-@pytest.mark.parametrize("name", ["trumpet", "whistle"])
+@pytest.mark.parametrize("name", list(score.INSTRUMENTS))
 def test_composition_is_musical_in_range_and_deterministic(name):
     spec = score.INSTRUMENTS[name]
     one = score.compose(spec, 60.0, np.random.default_rng(3))
@@ -148,3 +148,79 @@ def test_example_trumpet_falls_back_to_the_builtin_offline(monkeypatch, tmp_path
     samples, description = builtin.example_trumpet()
     assert "built-in rendered trumpet" in description and "ConnectionError" in description
     assert samples.size == int(5.3 * 16000) and np.abs(samples).max() > 0.1
+
+
+def _stretches(performance, gap_s=0.3):
+    """(start, end) of each run of notes without a gap longer than gap_s."""
+    runs, (first, last) = [], performance.notes[0][2:4]
+    for _, _, start, end in performance.notes[1:]:
+        if start - last > gap_s:
+            runs.append((first, last))
+            first = start
+        last = end
+    return runs + [(first, last)]
+
+
+def test_each_instrument_phrases_idiomatically():
+    rng = np.random.default_rng
+    for name in ("flute", "saxophone"):                       # winds: no phrase outlasts a breath
+        spec = score.INSTRUMENTS[name]
+        perf = score.compose(spec, 120.0, rng(1))
+        assert max(end - start for start, end in _stretches(perf)) <= spec.breath_s + 1e-6, name
+    trumpet = score.compose(score.INSTRUMENTS["trumpet"], 120.0, rng(1))
+    assert max(end - start for start, end in _stretches(trumpet)) > 6.0, "the trumpet's phrases are not cut"
+
+    def first_bend_cents(perf):                              # each note's bend at its start, in cents
+        bends = np.array(perf.bends, dtype=float)
+        return np.array([bends[np.searchsorted(bends[:, 0], n[2] - 1e-9), 1] for n in perf.notes]) * 200 / 8192
+
+    sax = score.compose(score.INSTRUMENTS["saxophone"], 120.0, rng(2))
+    scooped = first_bend_cents(sax) < -45                     # tuning corrections are within +-30 cents
+    assert 0.15 < scooped.mean() < 0.6, "some saxophone notes scoop up from 60 cents below"
+    assert not (first_bend_cents(trumpet) < -45).any(), "the trumpet does not scoop"
+    violin = score.compose(score.INSTRUMENTS["violin"], 120.0, rng(3))
+    slides = np.abs(first_bend_cents(violin)) > 80            # a shift starts a step (100-200 cents) away
+    assert slides.sum() >= 3, "the violin slides into some notes"
+    starts = {round(n[2], 6) for n in violin.notes}
+    swells = [t for t, _ in violin.expression if round(t, 6) in starts]
+    assert len(swells) > 0.5 * len(violin.notes), "the violin's dynamics restart with each bow stroke"
+
+
+@pytest.mark.parametrize("name", list(score.INSTRUMENTS))
+def test_true_dynamics_are_a_filter_that_opens_with_expression(name):
+    spec = score.INSTRUMENTS[name]
+    perf = score.compose(spec, 60.0, np.random.default_rng(4))
+    plain = score.compose(spec, 60.0, np.random.default_rng(4), dynamics=False)
+    assert (plain.notes, plain.bends, plain.expression) == (perf.notes, perf.bends, perf.expression)
+    assert plain.brightness == []
+    if spec.brightness is None:                                   # the whistle: a gain only
+        assert perf.brightness == []
+        return
+    times = np.array([t for t, _ in perf.expression])
+    for t, data in perf.brightness[::7]:                          # the formula of score.brightness_events
+        key = [n[0] for n in perf.notes if n[2] <= t][-1]
+        i = np.searchsorted(times, t, side="right") - 1
+        level = perf.expression[i][1] / 127 if i >= 0 else 1.0
+        lo, hi = spec.brightness
+        cents = 100 * key + 1200 * (lo + (hi - lo) * level)
+        assert data == int(np.clip(round(8192 + (cents - 13500) / 2), 0, 16383))
+    sequence = score.to_note_sequence(perf, spec)
+    numbers = [c.control_number for c in sequence.control_changes if c.control_number != 11]
+    assert numbers == [99, 98, 38, 6] * len(perf.brightness), "the NRPN's four controllers in order"
+
+
+@pytest.mark.parametrize("name", list(score.INSTRUMENTS))
+def test_true_dynamics_brighten_a_crescendo_and_a_gain_does_not(name):
+    from ttlib.data import dynamics
+
+    slope = {on: dynamics.brightness_fit(*_clip_audio_f0(builtin.crescendo(name, dynamics=on))).within_note_per_10db
+             for on in (True, False)}
+    assert abs(slope[False]) < 0.1, f"{name}: General MIDI's expression is a gain: a crescendo does not brighten"
+    if score.INSTRUMENTS[name].brightness is None:
+        assert slope[True] == slope[False]
+    else:
+        assert slope[True] > 0.15, f"{name}: {slope}"
+
+
+def _clip_audio_f0(clip):
+    return clip.audio, clip.f0_hz

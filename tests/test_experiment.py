@@ -91,7 +91,7 @@ def test_silence_penalty_and_mel_loss():
 
 @pytest.fixture(scope="module")
 def fast_data(generated):
-    return experiment.datasets(fast=True, root=generated)
+    return experiment.datasets(fast=True, root=generated, trumpet_source=experiment.TRUMPET_SOURCE)
 
 
 def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
@@ -107,7 +107,7 @@ def test_a_fast_run_trains_measures_and_is_reused(fast_data, tmp_path, capsys):
     log = json.loads((out / "run.json").read_text())
     assert len(log["transfer_clips"]) == 2
     assert log["code"] == experiment.code_version() and log["metrics_version"] == experiment.METRICS_VERSION
-    assert log["data_versions"]["trumpet_source"] == "builtin:trumpet" and log["machine"]["cpus"] >= 1
+    assert log["data_versions"]["trumpet_source"] == experiment.TRUMPET_SOURCE and log["machine"]["cpus"] >= 1
     assert log["command"].startswith("python -m ttlib experiment learned-encoder --fix loudness-skip")
     rows = (out / "losses.csv").read_text().splitlines()
     assert rows[0].startswith("stage,step,loss") and len(rows) == 1 + 3 + 3

@@ -11,8 +11,11 @@ import argparse
 import json
 
 from ttlib.experiments.learned_encoder.config import FIXES, ROWS
+from ttlib.experiments.learned_encoder.seeds import TRUMPET_SOURCE
 
-SOURCE_HELP = "the trumpet data: builtin:trumpet (default), urmp:PATH (a URMP copy) or folder:PATH (your recordings)"
+SOURCE_HELP = (f"the trumpet data: {TRUMPET_SOURCE} (default: the built-in trumpet without true dynamics, as the "
+               "reference was made), builtin:trumpet (with them), urmp:PATH (a URMP copy) or folder:PATH (your "
+               "recordings)")
 
 
 def add_parser(commands) -> None:
@@ -36,7 +39,7 @@ def add_parser(commands) -> None:
     seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="run seeds 0..N-1 of each row")
     p.add_argument("--n-eval", type=int, default=16, help="held-out clips for each measure (default 16)")
     p.add_argument("--fast", action="store_true", help="the quick setting of the tests (small model, 1 s clips)")
-    p.add_argument("--trumpet-source", default="builtin:trumpet", metavar="SOURCE", help=SOURCE_HELP)
+    p.add_argument("--trumpet-source", default=TRUMPET_SOURCE, metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--root", default=None,
                    help="folder of the runs (default data/generated/experiments/learned-encoder[-fast])")
     p.add_argument("--overwrite", action="store_true", help="replace a finished run of other settings")
@@ -47,7 +50,7 @@ def add_parser(commands) -> None:
     p = actions.add_parser("table", help="print the results table (mean [min, max] over seeds) and its verdicts")
     p.add_argument("--root", default=None, help="folder of the runs")
     p.add_argument("--fast", action="store_true", help="the fast runs' folder")
-    p.add_argument("--trumpet-source", default="builtin:trumpet", metavar="SOURCE", help=SOURCE_HELP)
+    p.add_argument("--trumpet-source", default=TRUMPET_SOURCE, metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--reference", action="store_true", help="the reference run shipped in data/reference")
     p.add_argument("--per-seed", action="store_true", help="one line per run instead of the summary")
     p.set_defaults(run=table)
@@ -59,9 +62,9 @@ def add_parser(commands) -> None:
 
 
 def _root(args: argparse.Namespace) -> str:
-    from ttlib.experiments.learned_encoder import default_root
+    from ttlib.experiments.learned_encoder import experiment_root
 
-    return args.root or str(default_root(args.fast, args.trumpet_source))
+    return args.root or str(experiment_root(args.fast, args.trumpet_source))
 
 
 def run_rows(args: argparse.Namespace) -> int:

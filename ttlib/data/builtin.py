@@ -1,4 +1,4 @@
-"""The built-in data: expressive trumpet and whistle performances rendered offline.
+"""The built-in data: expressive trumpet, flute, violin, saxophone and whistle performances rendered offline.
 
 Scores come from `ttlib.data.score` (composed from a seed, with vibrato, dynamics and
 articulation); this module renders them with FluidSynth through a General MIDI
@@ -14,7 +14,14 @@ sharp), so each key is measured once and corrected by pitch bend: the audio then
 plays the score's pitch, and the ground truth is exact up to the samples' own small
 wobble (about +-10 cents for the whistle's built-in vibrato).
 
-Everything is deterministic for a seed and cached under the cache folder. Notebook 05
+True dynamics: the instruments (not the whistle) play through a low-pass filter that opens as
+they play harder (`ttlib.data.score`, `InstrumentSpec.brightness`), so their spectrum brightens
+with loudness as a real instrument's does (measured by `ttlib.data.dynamics`); `dynamics=False`
+renders General MIDI's expression alone, a gain (the learned-encoder experiment's data).
+
+Everything is deterministic for a seed and cached under the cache folder; the cache key holds
+the instrument's whole `InstrumentSpec`, so a change to how one instrument plays renders that
+one again. Notebook 05
 builds the training set from it; notebooks 01-03 and 07-08 take clips (`clip`).
 `example_trumpet` is the real trumpet of notebooks 01-04, with a built-in fallback.
 """
@@ -34,7 +41,15 @@ from ttlib.core.errors import ConfigError
 from ttlib.core.io import new_folder, sha256_file, sha256_text
 from ttlib.core.units import SAMPLE_RATE, cents, frame_times, hop_length, midi_to_hz, n_frames
 from ttlib.data import soundfont as sf
-from ttlib.data.score import INSTRUMENTS, InstrumentSpec, Performance, compose, ground_truth, to_note_sequence
+from ttlib.data.score import (
+                              INSTRUMENTS,
+                              InstrumentSpec,
+                              Performance,
+                              brightness_events,
+                              compose,
+                              ground_truth,
+                              to_note_sequence,
+)
 from ttlib.pitch.tracking import frame_level_db
 from ttlib.pitch.yin_tracker import yin
 
@@ -107,7 +122,7 @@ def measure_release(spec: InstrumentSpec, soundfont: str | os.PathLike | None = 
 
 def build(instrument: str = "trumpet", minutes: float | None = None, seed: int = 0,
           cache_dir: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
-          progress: bool = True, effects: bool = True) -> Path:
+          progress: bool = True, effects: bool = True, dynamics: bool = True) -> Path:
     """Render (or find in the cache) the built-in performances of `instrument`.
 
     Writes into `cache_dir/builtin/<instrument>-<key>/`: `NNN.wav` (16 kHz mono float),
@@ -116,14 +131,17 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
     recordings, wall time). A second call with the same arguments returns at once.
 
     Args:
-      instrument: "trumpet" or "whistle".
-      minutes: total length; None takes the instrument's default (12 and 4 minutes).
+      instrument: one of `INSTRUMENTS`: "trumpet", "flute", "violin", "saxophone" or "whistle".
+      minutes: total length; None takes the instrument's default (12 minutes; the whistle 4).
       seed: the seed of the composition.
       cache_dir: root of the cache (default: `ttlib.core.paths.cache_dir()`).
       soundfont: .sf2 path (default: `ttlib.data.soundfont.find_soundfont()`).
       effects: FluidSynth's reverb and chorus; False renders the performances dry (a
         separate cache entry; the default's entry, and so the data of the reference
         runs, is unchanged).
+      dynamics: the filter follows the expression (true dynamics, `InstrumentSpec.brightness`);
+        False: General MIDI's expression alone, a gain. The same notes either way; a separate
+        cache entry. No effect on an instrument without `brightness` (the whistle).
 
     Returns:
       The folder of the rendered set.
@@ -139,6 +157,8 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
               "soundfont": sha256_file(sf2, chunk=1 << 22)[:16], "sample_rate": SAMPLE_RATE}
     if not effects:
         params["effects"] = False
+    if spec.brightness and not dynamics:
+        params["dynamics"] = False
     key = sha256_text(json.dumps(params, sort_keys=True))[:12]
     root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
     folder = root / "builtin" / f"{instrument}-{key}"
@@ -165,7 +185,7 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
             bar = tqdm(total=len(lengths), desc=f"rendering built-in {instrument}", unit="take", leave=False)
         for number, length in enumerate(lengths):
             rng = np.random.default_rng([seed, spec.program, number])
-            performance = compose(spec, length, rng, tuning)
+            performance = compose(spec, length, rng, tuning, dynamics=dynamics)
             samples = render(performance, spec, sf2, effects=effects)
             name = f"{instrument}_{number:03d}"
             save_wav(partial / f"{name}.wav", samples, overwrite=True)
@@ -211,7 +231,8 @@ def recordings(folder: str | os.PathLike) -> list[Recording]:
     for entry in manifest["recordings"]:
         events = json.loads((folder / f"{entry['name']}.json").read_text())
         performance = Performance([tuple(n) for n in events["notes"]], [tuple(b) for b in events["bends"]],
-                                  [tuple(e) for e in events["expression"]], events["seconds"])
+                                  [tuple(e) for e in events["expression"]], events["seconds"],
+                                  [tuple(b) for b in events.get("brightness", [])])
         out.append(Recording(entry["name"], load(folder / f"{entry['name']}.wav", quiet=True),
                              performance, tuning, float(manifest.get("release_s", 0.0))))
     return out
@@ -225,7 +246,7 @@ class Clip:
       audio: mono float32 at 16 kHz, shape [n_samples].
       f0_hz: the exact f0 (0 Hz where no note sounds), shape [n_frames], frames at i / frame_rate.
       frame_rate: frames per second (Hz).
-      instrument: "trumpet" or "whistle".
+      instrument: the built-in instrument's name (`INSTRUMENTS`).
     """
 
     audio: np.ndarray
@@ -238,6 +259,26 @@ class Clip:
         return frame_times(self.f0_hz.size, self.frame_rate)
 
 
+def crescendo(instrument: str = "trumpet", dynamics: bool = True, key: int | None = None,
+              soundfont: str | os.PathLike | None = None) -> Clip:
+    """One held note (the middle of the range) through a hairpin, CC11 30 -> 127 -> 30 over 3 s, dry.
+
+    The instrument's own coupling of brightness to loudness, free of melody and velocity:
+    `ttlib.data.dynamics.brightness_fit` on it gives about 0 harmonics per 10 dB for a gain
+    (`dynamics=False`) and the filter's effect with true dynamics. Frames at 100 Hz.
+    """
+    spec = instrument_spec(instrument)
+    key = (spec.low + spec.high) // 2 if key is None else int(key)
+    levels = np.round(np.r_[np.linspace(30, 127, 75), np.linspace(127, 30, 75)]).astype(int)
+    expression = [(0.3 + 0.02 * i, int(v)) for i, v in enumerate(levels)]
+    note = [(key, 100, 0.3, 3.3)]
+    bright = brightness_events(note, expression, spec.brightness) if dynamics and spec.brightness else []
+    performance = Performance(note, [(0.3, 0)], expression, 4.0, bright)
+    audio = render(performance, spec, soundfont, effects=False)
+    f0, voiced = ground_truth(performance, 100.0, n_frames=n_frames(audio.size, hop_length(SAMPLE_RATE, 100.0)))
+    return Clip(audio, np.where(voiced, f0, 0.0).astype(np.float32), 100.0, instrument)
+
+
 def instrument_spec(instrument: str) -> InstrumentSpec:
     """The `InstrumentSpec` of a built-in instrument, or a ConfigError naming the choices."""
     if instrument not in INSTRUMENTS:
@@ -246,16 +287,18 @@ def instrument_spec(instrument: str) -> InstrumentSpec:
 
 
 def clip(instrument: str = "trumpet", seconds: float = 60.0, frame_rate: float = 100.0, seed: int = 0,
-         cache_dir: str | os.PathLike | None = None, effects: bool = True) -> Clip:
+         cache_dir: str | os.PathLike | None = None, effects: bool = True, dynamics: bool = True) -> Clip:
     """The first `seconds` of the built-in `instrument` takes, joined, with their ground truth.
 
     Each take is cut to whole frames before joining, so every frame of the result
     stays on its take's grid and the truth is exact across the joins. `effects=False`:
-    rendered without FluidSynth's reverb and chorus (`build`).
+    rendered without FluidSynth's reverb and chorus; `dynamics=False`: expression as a gain
+    alone (`build`).
     """
     spec = instrument_spec(instrument)
     minutes = max(seconds / 60.0 * 1.1, spec.recording_s[1] / 60.0)
-    folder = build(instrument, minutes=minutes, seed=seed, cache_dir=cache_dir, progress=False, effects=effects)
+    folder = build(instrument, minutes=minutes, seed=seed, cache_dir=cache_dir, progress=False, effects=effects,
+                   dynamics=dynamics)
     hop = hop_length(SAMPLE_RATE, frame_rate)
     pieces, truths, total = [], [], 0
     for take in recordings(folder):

@@ -12,7 +12,7 @@ events, frame by frame (`ground_truth`). Notebook 05 shows both; notebooks 02, 0
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +27,12 @@ BEND_RANGE_CENTS = 200.0
 """General MIDI's default pitch-bend range: +-2 semitones over +-8192."""
 CONTROL_RATE_HZ = 100.0
 """Rate of pitch-bend and expression (CC11) events."""
+FILTER_FC_DEFAULT_CENTS = 13500.0
+"""The SoundFont 2 default of initialFilterFc (generator 8): 13500 absolute cents, about 20 kHz (filter open)."""
+NRPN_FILTER_FC = ((99, 120), (98, 8))
+"""SoundFont 2.01 NRPN select of generator 8 (initialFilterFc): CC99 = 120, CC98 = 8. FluidSynth then adds
+(data - 8192) x 2 cents to the cutoff of the channel's voices, playing ones included, when CC6 (data entry MSB)
+arrives after CC38 (its LSB)."""
 
 
 @dataclass(frozen=True)
@@ -34,14 +40,27 @@ class InstrumentSpec:
     """How an instrument is played in the built-in performances.
 
     Attributes:
-      name: "trumpet" or "whistle".
-      program: General MIDI program, 0-based (56 = Trumpet, 78 = Whistle).
+      name: "trumpet", "flute", "violin", "saxophone" or "whistle".
+      program: General MIDI program, 0-based (56 Trumpet, 73 Flute, 40 Violin, 65 Alto Sax, 78 Whistle).
       low, high: MIDI range of the notes (inclusive).
       vibrato_cents: range of vibrato depth (cents, peak).
       vibrato_hz: range of vibrato rate (Hz).
       velocity: range of note velocities.
       minutes: default total length of the built-in set (min).
       recording_s: range of one recording's length (s).
+      brightness: true dynamics: (soft, loud) cutoff of a low-pass filter, in octaves above the note's
+        f0, at expression 0 and 127 (CC11); the filter opens as the player plays harder, so the
+        spectrum brightens with loudness as a real instrument's does. None: General MIDI's expression,
+        a gain only (the sound of the whistle, and of every instrument rendered `dynamics=False`).
+      articulation: probabilities of a phrase being played legato, normal or staccato.
+      vibrato_onset_s: range of the delay before a note's vibrato starts (s).
+      breath_s: a wind player's breath: a phrase ends before it lasts longer (s); None: no limit
+        (bowed strings, and the trumpet's phrases, which are short enough).
+      scoop_cents: a saxophone's scoop: some notes start this far below and bend up within 60 ms.
+      bow_swell: a bowed string: each long note swells and fades on its own bow stroke instead of
+        the whole phrase following one hairpin.
+      portamento: a string player's shift: the probability that a step of up to 2 semitones slides
+        in from the last note's pitch over 80 ms (pitch bend reaches 2 semitones).
     """
 
     name: str
@@ -53,13 +72,36 @@ class InstrumentSpec:
     velocity: tuple
     minutes: float
     recording_s: tuple
+    brightness: tuple | None = None
+    articulation: tuple = (0.35, 0.45, 0.2)
+    vibrato_onset_s: tuple = (0.12, 0.3)
+    breath_s: float | None = None
+    scoop_cents: float = 0.0
+    bow_swell: bool = False
+    portamento: float = 0.0
 
 
 INSTRUMENTS = {
-    # Trumpet: E3 (165 Hz) to D6 (1175 Hz).
-    "trumpet": InstrumentSpec("trumpet", 56, 52, 86, (8.0, 30.0), (4.5, 6.5), (55, 120), 12.0, (35.0, 55.0)),
-    # Whistling: F5 (698 Hz) to F#7 (2960 Hz), above CREPE's ceiling (about 2 kHz) at the top.
+    # Trumpet: E3 (165 Hz) to D6 (1175 Hz); soft, about 4 harmonics below the cutoff, loud 32.
+    "trumpet": InstrumentSpec("trumpet", 56, 52, 86, (8.0, 30.0), (4.5, 6.5), (55, 120), 12.0, (35.0, 55.0),
+                              brightness=(2.0, 5.0)),
+    # Whistling: F5 (698 Hz) to F#7 (2960 Hz), above CREPE's ceiling (about 2 kHz) at the top. Nearly a sine
+    # at any loudness: no brightness coupling.
     "whistle": InstrumentSpec("whistle", 78, 77, 102, (15.0, 45.0), (4.0, 7.0), (60, 110), 4.0, (20.0, 35.0)),
+    # Flute: C4 (262 Hz) to A6 (1760 Hz); breath-long phrases, much tonguing, a quick light vibrato, a dark
+    # soft tone that brightens when overblown.
+    "flute": InstrumentSpec("flute", 73, 60, 93, (8.0, 22.0), (4.5, 6.0), (50, 115), 12.0, (35.0, 55.0),
+                            brightness=(1.0, 4.0), articulation=(0.3, 0.4, 0.3), vibrato_onset_s=(0.08, 0.2),
+                            breath_s=6.0),
+    # Violin: G3 (196 Hz) to A6 (1760 Hz); slurred bows that swell, wide early vibrato, shifts that slide.
+    "violin": InstrumentSpec("violin", 40, 55, 93, (15.0, 35.0), (5.0, 7.0), (45, 120), 12.0, (35.0, 55.0),
+                             brightness=(1.5, 4.5), articulation=(0.55, 0.35, 0.1), vibrato_onset_s=(0.05, 0.15),
+                             bow_swell=True, portamento=0.2),
+    # Alto saxophone: D-flat 3 (139 Hz) to A-flat 5 (831 Hz) sounding; long legato breaths, scoops into
+    # notes, a late vibrato.
+    "saxophone": InstrumentSpec("saxophone", 65, 49, 80, (10.0, 30.0), (4.5, 6.0), (50, 120), 12.0,
+                                (35.0, 55.0), brightness=(2.0, 5.0), articulation=(0.5, 0.4, 0.1),
+                                vibrato_onset_s=(0.2, 0.45), breath_s=8.0, scoop_cents=60.0),
 }
 SCALES = {
     "major": (0, 2, 4, 5, 7, 9, 11),
@@ -80,20 +122,25 @@ class Performance:
       bends: [(time_s, value)], value in [-8192, 8191] (+-200 cents), sorted.
       expression: [(time_s, cc11)], values 0..127, sorted.
       seconds: total length including the final release.
+      brightness: [(time_s, data)], the filter cutoff's NRPN data entry (14 bits, 8192: no change),
+        sorted; empty without true dynamics.
     """
 
     notes: list
     bends: list
     expression: list
     seconds: float
+    brightness: list = field(default_factory=list)
 
 
 def compose(spec: InstrumentSpec, seconds: float, rng: np.random.Generator,
-            tuning_cents: dict | None = None) -> Performance:
+            tuning_cents: dict | None = None, dynamics: bool = True) -> Performance:
     """Phrases with rests until `seconds`, performed with expression.
 
     `tuning_cents` maps a MIDI key to the measured offset of the soundfont's sample
-    (cents); the bends subtract it, so the audio sounds at the score's pitch.
+    (cents); the bends subtract it, so the audio sounds at the score's pitch. `dynamics`:
+    the filter follows the expression (`InstrumentSpec.brightness`; the notes, bends and
+    expression are the same either way).
     """
     tuning_cents = tuning_cents or {}
     notes, bends, expression = [], [], []
@@ -102,7 +149,40 @@ def compose(spec: InstrumentSpec, seconds: float, rng: np.random.Generator,
         t = _phrase(spec, t, seconds, rng, tuning_cents, notes, bends, expression)
         t += float(rng.uniform(0.4, 1.6))                       # a rest, a breath
     end = max(seconds, (notes[-1][3] if notes else t) + 1.0)    # at least `seconds`, with the last release
-    return Performance(notes, bends, expression, end)
+    bright = brightness_events(notes, expression, spec.brightness) if dynamics and spec.brightness else []
+    return Performance(notes, bends, expression, end, bright)
+
+
+def brightness_events(notes: list, expression: list, octaves: tuple) -> list:
+    """The filter cutoff of true dynamics as NRPN data, at every note start and expression change.
+
+    The cutoff sits `octaves[0]` above the sounding note's f0 at expression 0 and `octaves[1]` at 127,
+    in between on a log scale (the cutoff in cents grows linearly with CC11):
+
+        cutoff_cents = 100 * key + 1200 * (lo + (hi - lo) * cc11 / 127)     (absolute cents, 0 = 8.18 Hz)
+        data = 8192 + (cutoff_cents - 13500) / 2                           (FluidSynth: 2 cents a step)
+
+    Returns:
+      [(time_s, data)], sorted, only where the value changes.
+    """
+    lo, hi = octaves
+    times = sorted({n[2] for n in notes} | {e[0] for e in expression})
+    starts = np.array([n[2] for n in notes])
+    expr_t = np.array([e[0] for e in expression]) if expression else np.zeros(0)
+    expr_v = np.array([e[1] for e in expression], dtype=float) if expression else np.zeros(0)
+    out, previous = [], None
+    for time_s in times:
+        which = int(np.searchsorted(starts, time_s, side="right")) - 1
+        if which < 0:
+            continue
+        e = int(np.searchsorted(expr_t, time_s, side="right")) - 1
+        level = expr_v[e] / 127.0 if e >= 0 else 1.0
+        cutoff = 100.0 * notes[which][0] + 1200.0 * (lo + (hi - lo) * level)
+        data = int(np.clip(round(8192 + (cutoff - FILTER_FC_DEFAULT_CENTS) / 2.0), 0, 16383))
+        if data != previous:
+            out.append((float(time_s), data))
+            previous = data
+    return out
 
 
 def _phrase(spec, t, limit, rng, tuning, notes, bends, expression) -> float:
@@ -116,7 +196,7 @@ def _phrase(spec, t, limit, rng, tuning, notes, bends, expression) -> float:
     span = int(rng.integers(5, 10))                               # scale steps either side of the centre
     lo, hi = max(0, index - span), min(len(keys) - 1, index + span)
     n_notes = int(rng.integers(4, 13))
-    articulation = rng.choice(["legato", "normal", "staccato"], p=[0.35, 0.45, 0.2])
+    articulation = rng.choice(["legato", "normal", "staccato"], p=list(spec.articulation))
     base_velocity = float(rng.uniform(*spec.velocity))
     phrase_start = t
     beats_so_far = 0.0
@@ -127,6 +207,8 @@ def _phrase(spec, t, limit, rng, tuning, notes, bends, expression) -> float:
         duration = length_beats * beat * float(rng.uniform(0.97, 1.03))   # a little rubato
         if t + duration > limit - 1.0:
             break
+        if spec.breath_s is not None and i > 0 and t + duration - phrase_start > spec.breath_s:
+            break                                                   # out of breath: the phrase ends here
         if i > 0:
             move = rng.random()
             step = (int(rng.choice([-2, -1, 1, 2])) if move < 0.75 else
@@ -143,25 +225,37 @@ def _phrase(spec, t, limit, rng, tuning, notes, bends, expression) -> float:
         accent = 8.0 if beats_so_far % 2 < 1e-6 else 0.0
         velocity = int(np.clip(base_velocity + accent + rng.normal(0, 5), 30, 127))
         start, end = t, t + duration * held
+        previous_key = notes[-1][0] if i > 0 else None
         notes.append((key, velocity, start, end))
-        _vibrato(spec, key, start, end, rng, tuning, bends)
+        _vibrato(spec, key, start, end, rng, tuning, bends, previous_key)
+        if spec.bow_swell:                                          # each stroke its own swell; short ones flat
+            if duration >= 0.5:
+                _hairpin(start, t + duration, rng, expression)
+            else:
+                expression.append((float(start), int(rng.integers(60, 110))))
         t += duration
         beats_so_far += length_beats
-    # The phrase's dynamics: a hairpin in CC11 (expression) over its length.
-    _hairpin(phrase_start, t, rng, expression)
+    if not spec.bow_swell:
+        # The phrase's dynamics: a hairpin in CC11 (expression) over its length.
+        _hairpin(phrase_start, t, rng, expression)
     return t
 
 
-def _vibrato(spec, key, start, end, rng, tuning, bends):
-    """Bend events for one note: the key's tuning correction, plus vibrato on longer notes."""
+def _vibrato(spec, key, start, end, rng, tuning, bends, previous_key=None):
+    """Bend events for one note: the key's tuning correction, a scoop or a slide in, and vibrato on longer notes."""
     correction = -float(tuning.get(key, 0.0))
     duration = end - start
     times = np.arange(start, end, 1.0 / CONTROL_RATE_HZ)
     cents = np.full(times.size, correction)
+    if spec.scoop_cents > 0 and rng.random() < 0.35:                # from below, up to pitch in 60 ms
+        cents -= spec.scoop_cents * np.clip(1.0 - (times - start) / 0.06, 0.0, 1.0)
+    if (spec.portamento > 0 and previous_key is not None and 0 < abs(key - previous_key) <= 2
+            and rng.random() < spec.portamento):                   # a shift: slide in from the last note
+        cents += 100.0 * (previous_key - key) * np.clip(1.0 - (times - start) / 0.08, 0.0, 1.0)
     if duration >= 0.35 and rng.random() > 0.25:
         depth = float(rng.uniform(*spec.vibrato_cents))
         rate = float(rng.uniform(*spec.vibrato_hz))
-        onset = float(rng.uniform(0.12, 0.3))
+        onset = float(rng.uniform(*spec.vibrato_onset_s))
         since = times - start - onset
         ramp = np.clip(since / 0.25, 0.0, 1.0)
         cents += np.where(since > 0, depth * ramp * np.sin(2 * np.pi * rate * np.maximum(since, 0)), 0.0)
@@ -199,6 +293,12 @@ def to_note_sequence(performance: Performance, spec: InstrumentSpec) -> note_seq
     for time_s, value in performance.expression:
         sequence.control_changes.add(time=time_s, control_number=11, control_value=value,
                                      program=spec.program, instrument=0)
+    for time_s, data in performance.brightness:
+        # NRPN: select the cutoff (CC99, CC98), then the data's LSB (CC38), then its MSB (CC6), which applies
+        # it; a millisecond apart, since a MIDI file orders controllers of one tick by number.
+        for lead_ms, (number, value) in zip((3, 2, 1, 0), NRPN_FILTER_FC + ((38, data & 127), (6, data >> 7))):
+            sequence.control_changes.add(time=time_s - lead_ms / 1000.0, control_number=number,
+                                         control_value=value, program=spec.program, instrument=0)
     sequence.total_time = performance.seconds
     return sequence
 

@@ -69,7 +69,8 @@ def parse_source(source: str) -> tuple[str, str]:
         if not path.is_dir():
             raise DatasetError(f"{kind} source {path} is not a folder.")
         return kind, str(path)
-    raise DatasetError(f"Unknown source {source!r}: use builtin[:trumpet|whistle][:dry], urmp:PATH or folder:PATH.")
+    raise DatasetError(f"Unknown source {source!r}: use builtin[:INSTRUMENT][:dry|:gm] (INSTRUMENT: trumpet, "
+                       "flute, violin, saxophone or whistle), urmp:PATH or folder:PATH.")
 
 
 def builtin_items(instrument: str = "trumpet", minutes: float | None = None, seed: int = 0,
@@ -77,14 +78,18 @@ def builtin_items(instrument: str = "trumpet", minutes: float | None = None, see
                   progress: bool = True) -> tuple[list[Item], list]:
     """The built-in performances as items, with their exact f0 as `f0_hz_truth`.
 
-    instrument: "trumpet", "whistle", or either with ":dry" (rendered without FluidSynth's
-    reverb and chorus, `builtin.build(effects=False)`: a dry instrument, notebook 10).
+    instrument: one of `ttlib.data.score.INSTRUMENTS` ("trumpet", "flute", "violin", "saxophone",
+    "whistle"), alone or with a variant: ":dry" (rendered without FluidSynth's reverb and chorus,
+    `builtin.build(effects=False)`: a dry instrument, notebook 10) or ":gm" (General MIDI's
+    expression alone, a gain, without true dynamics: `builtin.build(dynamics=False)`, the
+    learned-encoder experiment's trumpet).
     """
     instrument, _, variant = instrument.partition(":")
-    if variant not in ("", "dry"):
+    if variant not in ("", "dry", "gm"):
         raise DatasetError(f"Unknown built-in variant {variant!r} in builtin:{instrument}:{variant}; "
-                           f"use builtin:{instrument} or builtin:{instrument}:dry.")
-    folder = builtin.build(instrument, minutes, seed, cache_dir, progress=progress, effects=variant != "dry")
+                           f"use builtin:{instrument}, builtin:{instrument}:dry or builtin:{instrument}:gm.")
+    folder = builtin.build(instrument, minutes, seed, cache_dir, progress=progress, effects=variant != "dry",
+                           dynamics=variant != "gm")
     items = []
     for take in builtin.recordings(folder):
         truth, voiced = take.ground_truth(frame_rate)

@@ -13,6 +13,8 @@ Configurations (see `CONFIGS`):
     synthesizers' sizes and the spectral loss are the paper's; its reverb can only be a room
     (`reverb="room"`, `ttlib.synth.reverb`: a learned T60 per octave on fixed noise), where
     the paper's learns every sample of its impulse response and takes part of the timbre.
+    800 steps by default: about 10 minutes on 2 cores, a lesson's length (`benchmarks/training.py`
+    measured it past the old 1500-step model's held-out loss within 3 minutes).
   - `tiny`: a few thousand parameters, 1 s examples: for tests and set-up checks.
 
 Compared in notebook 06 and `benchmarks/training.py`.
@@ -145,7 +147,7 @@ CONFIGS = {
     "paper": ModelConfig(name="paper"),
     "course": ModelConfig(
         name="course", frame_rate=50, rnn_channels=256, mlp_channels=256, mlp_layers=2,
-        amp_resample_method="linear", fast_harmonic=True, learning_rate=1e-3, batch_size=8, train_steps=1500,
+        amp_resample_method="linear", fast_harmonic=True, learning_rate=1e-3, batch_size=8, train_steps=800,
         reverb="room",
     ),
     "tiny": ModelConfig(

@@ -11,7 +11,8 @@ CREPE's pretrained convolutional layers instead of on f0 and loudness.
   measures    `evaluate_run`: spectral loss, f0 and loudness errors on resynthesis and on transfer
   runs        `datasets`, `run` (one row, one seed, into its folder), `load_row`, `load_runner`
   provenance  `code_version`: which code made a run
-  seeds       `run_dir`, `run_seeds` (rows x seeds), `row_command`, `migrate_legacy`
+  seeds       `run_dir`, `run_seeds` (rows x seeds), `row_command`, `migrate_legacy`, `TRUMPET_SOURCE`
+              (the trumpet the reference was made with), `experiment_root`
   tables      `results_table` (one line per run), `summarize` (mean, min, max over seeds), `formatted`
   verdicts    `effect`, `verdict` (against the seed spread), `conclusions` (notebook 08's, from the runs)
   reference   the reference run shipped in data/reference: `reference_table`, `check_reference`
@@ -47,7 +48,15 @@ from ttlib.experiments.learned_encoder.reference import (
 )
 from ttlib.experiments.learned_encoder.runner import Runner
 from ttlib.experiments.learned_encoder.runs import datasets, default_root, load_row, load_runner, run
-from ttlib.experiments.learned_encoder.seeds import finished_seeds, migrate_legacy, row_command, run_dir, run_seeds
+from ttlib.experiments.learned_encoder.seeds import (
+                                                     TRUMPET_SOURCE,
+                                                     experiment_root,
+                                                     finished_seeds,
+                                                     migrate_legacy,
+                                                     row_command,
+                                                     run_dir,
+                                                     run_seeds,
+)
 from ttlib.experiments.learned_encoder.tables import (
                                                      TABLE_COLUMNS,
                                                      formatted,
@@ -59,10 +68,12 @@ from ttlib.experiments.learned_encoder.testset import TransferSet, transfer_set
 from ttlib.experiments.learned_encoder.verdicts import LOWER_IS_BETTER, Effect, conclusions, effect, verdict
 
 __all__ = ["FAST_SIZES", "FIXES", "LOWER_IS_BETTER", "METRICS_VERSION", "REFERENCE_SEEDS", "ROWS", "TABLE_COLUMNS",
+           "TRUMPET_SOURCE",
            "Effect", "ExperimentConfig", "ExperimentError", "Runner", "TransferSet", "build_model",
            "cached_encoder_features", "check_fast_run", "check_reference", "code_version", "conclusions",
            "crepe_convolutions", "crepe_windows", "datasets", "default_root", "effect", "encoder_features",
-           "evaluate_run", "export_reference", "finished_seeds", "formatted", "load_row", "load_runner", "make_loss",
+           "evaluate_run", "experiment_root", "export_reference", "finished_seeds", "formatted", "load_row",
+           "load_runner", "make_loss",
            "mel_loss", "migrate_legacy", "output_measures", "reference_info", "reference_root", "results_table",
            "row_command", "row_config", "row_config_by_name", "row_means", "run", "run_dir", "run_seeds",
            "silence_loss", "summarize", "transfer_set", "verdict"]

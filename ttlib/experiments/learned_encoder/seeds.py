@@ -15,9 +15,19 @@ from pathlib import Path
 from ttlib.core.errors import ExperimentError
 from ttlib.core.io import read_json
 from ttlib.experiments.learned_encoder.config import ExperimentConfig, row_config
-from ttlib.experiments.learned_encoder.runs import run
+from ttlib.experiments.learned_encoder.runs import default_root, run
 
 SEED_PREFIX = "seed-"
+TRUMPET_SOURCE = "builtin:trumpet:gm"
+"""The experiment's trumpet: the built-in trumpet with General MIDI's expression alone, a gain (no true
+dynamics), as the shipped reference run was made (built-in generator 2); `--trumpet-source` chooses
+another (builtin:trumpet, with true dynamics; urmp:PATH; folder:PATH), whose runs go to their own folder."""
+
+
+def experiment_root(fast: bool = False, trumpet_source: str = TRUMPET_SOURCE) -> Path:
+    """Where the rows' runs go by default: `<generated>/experiments/learned-encoder[-fast]` for
+    `TRUMPET_SOURCE`, else the source's own folder (`runs.default_root`)."""
+    return default_root(fast) if trumpet_source == TRUMPET_SOURCE else default_root(fast, trumpet_source)
 
 
 def run_dir(root: str | os.PathLike, name: str, seed: int) -> Path:
@@ -67,7 +77,7 @@ def migrate_legacy(root: str | os.PathLike) -> list[tuple[Path, Path]]:
 
 
 def row_command(cfg: ExperimentConfig, seed: int = 0, fast: bool | None = None,
-                trumpet_source: str = "builtin:trumpet") -> str:
+                trumpet_source: str = TRUMPET_SOURCE) -> str:
     """The command line that reruns the row `cfg` with `seed` (`fast`: None tells from the configuration)."""
     fast = cfg.fast if fast is None else fast
     default = row_config(fast=fast)
@@ -95,7 +105,7 @@ def row_command(cfg: ExperimentConfig, seed: int = 0, fast: bool | None = None,
         parts.append(f"--trumpet-steps {cfg.trumpet_steps}")
     if fast:
         parts.append("--fast")
-    if trumpet_source != "builtin:trumpet":
+    if trumpet_source != TRUMPET_SOURCE:
         parts.append(f"--trumpet-source {trumpet_source}")
     if seed:
         parts.append(f"--seed {seed}")
@@ -104,7 +114,7 @@ def row_command(cfg: ExperimentConfig, seed: int = 0, fast: bool | None = None,
 
 def run_seeds(configs: Iterable[ExperimentConfig], root: str | os.PathLike, trumpet_dir, whistle_dir,
               seeds: Iterable[int] = (0,), n_eval: int = 16, overwrite: bool = False, progress: bool = True,
-              trumpet_source: str = "builtin:trumpet", report=None) -> dict[tuple[str, int], dict]:
+              trumpet_source: str = TRUMPET_SOURCE, report=None) -> dict[tuple[str, int], dict]:
     """Train and measure every row of `configs` with every seed of `seeds` (row by row), reusing finished runs.
 
     Args:
