@@ -14,8 +14,8 @@ from ttlib.experiments.learned_encoder.config import FIXES, ROWS
 from ttlib.experiments.learned_encoder.seeds import TRUMPET_SOURCE
 
 SOURCE_HELP = (f"the trumpet data: {TRUMPET_SOURCE} (default: the built-in trumpet without true dynamics, as the "
-               "reference was made), builtin:trumpet (with them), urmp:PATH (a URMP copy) or folder:PATH (your "
-               "recordings)")
+               "reference was made), builtin:trumpet:dynamics (with them), urmp:PATH (a URMP copy) or "
+               "folder:PATH (your recordings)")
 
 
 def add_parser(commands) -> None:

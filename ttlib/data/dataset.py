@@ -88,7 +88,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     """Build a training set from `source` into `out_dir` (see the module's docstring).
 
     Args:
-      source: "builtin[:INSTRUMENT][:dry|:gm]" (`ttlib.data.sources.builtin_items`), "urmp:PATH" or "folder:PATH".
+      source: "builtin[:INSTRUMENT][:dry|:dynamics|:gm]" (`ttlib.data.sources.builtin_items`),
+        "urmp:PATH" or "folder:PATH".
       out_dir: the dataset folder to write.
       f0_method: tracker for recordings without annotated f0 (`ttlib.pitch.METHODS`);
         None: "crepe-tiny". URMP stems use their annotation unless this is given.

@@ -69,7 +69,7 @@ def parse_source(source: str) -> tuple[str, str]:
         if not path.is_dir():
             raise DatasetError(f"{kind} source {path} is not a folder.")
         return kind, str(path)
-    raise DatasetError(f"Unknown source {source!r}: use builtin[:INSTRUMENT][:dry|:gm] (INSTRUMENT: trumpet, "
+    raise DatasetError(f"Unknown source {source!r}: use builtin[:INSTRUMENT][:dry|:dynamics|:gm] (INSTRUMENT: trumpet, "
                        "flute, violin, saxophone or whistle), urmp:PATH or folder:PATH.")
 
 
@@ -80,16 +80,16 @@ def builtin_items(instrument: str = "trumpet", minutes: float | None = None, see
 
     instrument: one of `ttlib.data.score.INSTRUMENTS` ("trumpet", "flute", "violin", "saxophone",
     "whistle"), alone or with a variant: ":dry" (rendered without FluidSynth's reverb and chorus,
-    `builtin.build(effects=False)`: a dry instrument, notebook 10) or ":gm" (General MIDI's
-    expression alone, a gain, without true dynamics: `builtin.build(dynamics=False)`, the
-    learned-encoder experiment's trumpet).
+    `builtin.build(effects=False)`: a dry instrument, notebook 10), ":dynamics" (with true
+    dynamics, `builtin.build(dynamics=True)`) or ":gm" (General MIDI's expression alone, a gain:
+    what the instrument alone gives today, named so for the learned-encoder experiment's trumpet).
     """
     instrument, _, variant = instrument.partition(":")
-    if variant not in ("", "dry", "gm"):
-        raise DatasetError(f"Unknown built-in variant {variant!r} in builtin:{instrument}:{variant}; "
-                           f"use builtin:{instrument}, builtin:{instrument}:dry or builtin:{instrument}:gm.")
+    if variant not in ("", "dry", "dynamics", "gm"):
+        raise DatasetError(f"Unknown built-in variant {variant!r} in builtin:{instrument}:{variant}; use "
+                           f"builtin:{instrument}, or with :dry, :dynamics or :gm.")
     folder = builtin.build(instrument, minutes, seed, cache_dir, progress=progress, effects=variant != "dry",
-                           dynamics=variant != "gm")
+                           dynamics=variant == "dynamics")
     items = []
     for take in builtin.recordings(folder):
         truth, voiced = take.ground_truth(frame_rate)

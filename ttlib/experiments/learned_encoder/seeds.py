@@ -20,8 +20,9 @@ from ttlib.experiments.learned_encoder.runs import default_root, run
 SEED_PREFIX = "seed-"
 TRUMPET_SOURCE = "builtin:trumpet:gm"
 """The experiment's trumpet: the built-in trumpet with General MIDI's expression alone, a gain (no true
-dynamics), as the shipped reference run was made (built-in generator 2); `--trumpet-source` chooses
-another (builtin:trumpet, with true dynamics; urmp:PATH; folder:PATH), whose runs go to their own folder."""
+dynamics), as the shipped reference run was made (built-in generator 2), named so that it stays that when
+the built-in default changes; `--trumpet-source` chooses another (builtin:trumpet:dynamics; urmp:PATH;
+folder:PATH), whose runs go to their own folder."""
 
 
 def experiment_root(fast: bool = False, trumpet_source: str = TRUMPET_SOURCE) -> Path:
