@@ -3,9 +3,9 @@
 A real trumpet played harder does not only get louder: its spectrum brightens, its upper
 harmonics growing faster than its lower ones (Risset, "Computer study of trumpet tones", 1965).
 A General MIDI soundfont played with CC11 expression only scales its samples: louder, never
-brighter. The built-in instruments (`ttlib.data.score`, `brightness`) add a low-pass filter
-that opens with the dynamic level, and this module measures the coupling the same way on
-them and on real recordings:
+brighter. The built-in instruments can add a low-pass filter that opens with the dynamic
+level (`ttlib.data.score`'s `brightness`, `builtin.build(dynamics=True)`), and this module
+measures the coupling the same way on them and on real recordings:
 
     b(t) = centroid(t) / f0(t)          the spectral centroid in harmonics
     b = a + s * L + c * log2(f0)        least squares over the playing frames
