@@ -314,7 +314,10 @@ def test_the_demo_apps_microphone_plays_the_model_while_one_whistles(chromium, d
     page.get_by_role("button", name="Start the microphone").click()
     info = page.locator(".ttlib-live-info")
     info.get_by_text(re.compile(r"latency \d+ ms .* f0 \d+ Hz")).wait_for(timeout=60_000)
-    page.wait_for_timeout(4000)                                   # four seconds of whistling
+    # whistle until the page has played 2 s of answers: the tiny model makes 250 frames a second (a course model
+    # 50), and on a slow CPU its kernel takes longer than the chunk (168 ms per 80 ms measured on an AMD EPYC);
+    # how fast the engine plays a course model is benchmarks/live.py's question, not this test's
+    page.wait_for_function("() => window.ttlibPlayed.flat().length > 2 * 16000", timeout=60_000)
     page.screenshot(path=shots / "1-whistling.png", full_page=True)
     shown_ms = float(re.search(r"latency (\d+) ms", info.inner_text()).group(1))
     assert shown_ms > 80, info.inner_text()                       # at least the 80 ms chunk

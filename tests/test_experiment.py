@@ -268,6 +268,25 @@ def test_the_reference_check_finds_what_differs(fast_data, tmp_path, capsys):
     assert experiment.check_fast_run({"published": one}, root=ref) == []
     one["transfer"]["spectral_loss"] *= 1.01
     assert experiment.check_fast_run({"published": one}, root=ref)[0].startswith("published: transfer spectral_loss")
+    assert "the reference's fast check" in experiment.check_fast_run({"published": one}, root=ref)[-1]
+    # another kind of CPU records its own fast check (this code's fast runs), and it is used on that kind
+    fast_runs = tmp_path / "fast-runs"
+    with pytest.raises(experiment.ExperimentError, match="no finished run"):
+        experiment.record_fast_check(fast_runs, root=ref)
+    for name in experiment.ROWS:
+        folder = experiment.run_dir(fast_runs, name, 0)
+        folder.mkdir(parents=True)
+        log = json.loads((tmp_path / "one" / "run.json").read_text())
+        log.update(config=experiment.row_config_by_name(name, fast=True).to_dict(), seed=0, name=name, n_eval=2)
+        (folder / "run.json").write_text(json.dumps(log))
+        (folder / "metrics.json").write_text(json.dumps(one))
+    assert cli.main(["experiment", "reference", "--out", str(ref), "--fast-runs", str(fast_runs), "--this-cpu"]) == 0
+    assert experiment.cpu_kind() in capsys.readouterr().out
+    recorded = json.loads((ref / "reference.json").read_text())
+    assert recorded["fast_check"] == info["fast_check"]                        # the reference's own is kept
+    assert experiment.check_fast_run({"published": one}, root=ref) == []       # this CPU's is the one compared
+    assert experiment.fast_check_of(recorded, cpu="another CPU")[0] == fast_check
+    assert experiment.check_reference(ref) == []
     # a missing seed, another code version, another row's settings: each named
     import shutil
 

@@ -58,6 +58,8 @@ def add_parser(commands) -> None:
     p.add_argument("--runs", default=None, help="export: the finished default runs (--all-rows --seeds 3)")
     p.add_argument("--fast-runs", default=None, help="export: the finished fast runs (--all-rows --fast --n-eval 2)")
     p.add_argument("--out", default=None, help="export into this folder (default data/reference/learned-encoder)")
+    p.add_argument("--this-cpu", action="store_true",
+                   help="record --fast-runs (this code's) as the fast check of this kind of CPU, beside the reference")
     p.set_defaults(run=reference)
 
 
@@ -148,9 +150,20 @@ def table(args: argparse.Namespace) -> int:
 
 def reference(args: argparse.Namespace) -> int:
     from ttlib.core.errors import ExperimentError
-    from ttlib.experiments.learned_encoder import check_reference, export_reference, reference_info, reference_root
+    from ttlib.experiments.learned_encoder import (
+        check_reference,
+        export_reference,
+        record_fast_check,
+        reference_info,
+        reference_root,
+    )
 
-    if args.runs or args.fast_runs:
+    if args.this_cpu:
+        if not args.fast_runs or args.runs:
+            raise ExperimentError("--this-cpu records fast runs: give --fast-runs ROOT (and no --runs).")
+        cpu = record_fast_check(args.fast_runs, args.out)
+        print(f"fast check of the CPU kind \"{cpu}\" recorded in {args.out or reference_root()}")
+    elif args.runs or args.fast_runs:
         if not (args.runs and args.fast_runs):
             raise ExperimentError("Export needs both --runs (default runs, 3 seeds) and --fast-runs (fast, seed 0).")
         out = export_reference(args.runs, args.fast_runs, args.out)

@@ -42,7 +42,10 @@ from ttlib.experiments.learned_encoder.reference import (
                                                      REFERENCE_SEEDS,
                                                      check_fast_run,
                                                      check_reference,
+                                                     cpu_kind,
                                                      export_reference,
+                                                     fast_check_of,
+                                                     record_fast_check,
                                                      reference_info,
                                                      reference_root,
 )
@@ -68,12 +71,11 @@ from ttlib.experiments.learned_encoder.testset import TransferSet, transfer_set
 from ttlib.experiments.learned_encoder.verdicts import LOWER_IS_BETTER, Effect, conclusions, effect, verdict
 
 __all__ = ["FAST_SIZES", "FIXES", "LOWER_IS_BETTER", "METRICS_VERSION", "REFERENCE_SEEDS", "ROWS", "TABLE_COLUMNS",
-           "TRUMPET_SOURCE",
-           "Effect", "ExperimentConfig", "ExperimentError", "Runner", "TransferSet", "build_model",
-           "cached_encoder_features", "check_fast_run", "check_reference", "code_version", "conclusions",
+           "TRUMPET_SOURCE", "Effect", "ExperimentConfig", "ExperimentError", "Runner", "TransferSet", "build_model",
+           "cached_encoder_features", "check_fast_run", "check_reference", "code_version", "conclusions", "cpu_kind",
            "crepe_convolutions", "crepe_windows", "datasets", "default_root", "effect", "encoder_features",
-           "evaluate_run", "experiment_root", "export_reference", "finished_seeds", "formatted", "load_row",
-           "load_runner", "make_loss",
-           "mel_loss", "migrate_legacy", "output_measures", "reference_info", "reference_root", "results_table",
-           "row_command", "row_config", "row_config_by_name", "row_means", "run", "run_dir", "run_seeds",
-           "silence_loss", "summarize", "transfer_set", "verdict"]
+           "evaluate_run", "experiment_root", "export_reference", "fast_check_of", "finished_seeds", "formatted",
+           "load_row", "load_runner", "make_loss", "mel_loss", "migrate_legacy", "output_measures",
+           "record_fast_check", "reference_info", "reference_root", "results_table", "row_command", "row_config",
+           "row_config_by_name", "row_means", "run", "run_dir", "run_seeds", "silence_loss", "summarize",
+           "transfer_set", "verdict"]
