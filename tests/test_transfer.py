@@ -144,3 +144,33 @@ def test_cli_transfers_a_stereo_file_at_another_rate(tiny_model, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "ttlib", "transfer", str(source), "--model", str(tmp_path / "none"),
                               "--out", str(tmp_path / "x.wav")], capture_output=True, text=True)
     assert missing.returncode == 2 and "No model folder" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_model_selector_finds_models_and_plays_the_chosen_one(tiny_model, playing_model, tmp_path):
+    import shutil
+
+    from ttlib import models
+
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model, root / "trumpet")
+    shutil.copytree(tiny_model, root / "broken")
+    (root / "broken" / "statistics.json").write_text("{}")           # no longer the model's own
+    (root / "empty").mkdir()
+    assert list(models.find_models(root)) == ["trumpet"]
+    assert models.find_models(tmp_path / "nowhere") == {}
+
+    synth_ = transfer.Synthesizer(tiny_model)
+    source = transfer.source_features(synth.harmonic_tone(330.0, 2.0, amplitude=0.3), synth_.frame_rate,
+                                      cache_dir=None, progress=False)
+    sliders = widgets.TransferSliders(synth_, source, draw=False,
+                                      models={"tiny": tiny_model, "playing": playing_model, "broken": root / "broken"})
+    first = sliders.result.audio.copy()
+    sliders.sliders["model"].value = str(playing_model.resolve())
+    assert sliders.synth.loaded.folder.resolve() == playing_model.resolve() and sliders.last_action == "re-synthesised"
+    assert not np.allclose(sliders.result.audio, first)
+    sliders.sliders["model"].value = str((root / "broken").resolve())    # refused: the last model plays on
+    assert sliders.sliders["model"].value == str(playing_model.resolve())
+    assert sliders.status.value.startswith("model not changed") and "statistics" in sliders.status.value
+    assert sliders.synth.loaded.folder.resolve() == playing_model.resolve()
+    sliders.sliders["model"].value = str(tiny_model.resolve())
+    np.testing.assert_allclose(sliders.result.audio, first, atol=1e-6)

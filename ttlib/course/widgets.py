@@ -152,7 +152,9 @@ class TransferSliders:
 
     Attributes:
       widget: the whole thing, to display.
-      sliders: every control by name: the FloatSliders "pitch_shift", "loudness_shift",
+      sliders: every control by name: the Dropdown "model" (the trained models to play with: the
+        source's features are kept, computed again only for a model of another frame rate), the
+        FloatSliders "pitch_shift", "loudness_shift",
         "autotune", "quiet_db" (dB below the loud passages), "harmonic_gain", "noise_gain",
         "reverb_gain" (the room's wet/dry mix), the Dropdown "room" (the model's room, dry,
         and `rooms`), and the Checkboxes "auto_adjust" and "silence_quiet" (off: nothing
@@ -165,12 +167,14 @@ class TransferSliders:
       last_action: "re-synthesised" or "re-mixed".
     """
 
-    RESYNTHESIS = ("pitch_shift", "loudness_shift", "autotune", "auto_adjust", "silence_quiet", "quiet_db")
+    RESYNTHESIS = ("model", "pitch_shift", "loudness_shift", "autotune", "auto_adjust", "silence_quiet", "quiet_db")
     REMIX = ("harmonic_gain", "noise_gain", "room", "reverb_gain")
 
     def __init__(self, synth, source, settings: Settings | None = None, draw: bool = True,
-                 save_dir: str | os.PathLike = ".", rooms: dict | None = None):
-        """rooms: more rooms for the room selector, {label: `Settings.room` choice} (files, model folders)."""
+                 save_dir: str | os.PathLike = ".", rooms: dict | None = None, models: dict | None = None):
+        """rooms: more rooms for the room selector, {label: `Settings.room` choice} (files, model folders).
+        models: the models of the model selector, {label: model folder} (`ttlib.models.find_models`);
+        `synth`'s own is always one of them."""
         import ipywidgets as widgets
 
         self.synth, self.source, self.draw = synth, source, draw
@@ -183,7 +187,14 @@ class TransferSliders:
                                        continuous_update=False, style={"description_width": "150px"},
                                        layout=widgets.Layout(width="470px"), **extra)
 
+        self._synths = {str(Path(synth.loaded.folder).resolve()): synth}
+        model_options = [(str(label), str(Path(folder).resolve())) for label, folder in (models or {}).items()]
+        if str(Path(synth.loaded.folder).resolve()) not in [value for _, value in model_options]:
+            model_options.insert(0, (Path(synth.loaded.folder).name, str(Path(synth.loaded.folder).resolve())))
         self.sliders = {
+            "model": widgets.Dropdown(options=model_options, value=str(Path(synth.loaded.folder).resolve()),
+                                      description="model", style={"description_width": "150px"},
+                                      layout=widgets.Layout(width="470px")),
             "pitch_shift": slider(s.pitch_shift, -24, 24, 1, "pitch shift (semitones)"),
             "loudness_shift": slider(s.loudness_shift, -20, 20, 1, "loudness shift (dB)"),
             "autotune": slider(s.autotune, 0, 1, 0.05, "autotune (0 off, 1 full)"),
@@ -209,6 +220,7 @@ class TransferSliders:
         self.save_dir = save_dir
         self.save_button.on_click(lambda _: self._save_clicked())
         self.latency_s, self.renders, self.parts, self.last_action = 0.0, 0, None, ""
+        self._holding = False
         self.sliders["silence_quiet"].observe(self._quiet_toggled, names="value")
         for name, control in self.sliders.items():
             control.observe(lambda change, remix=name in self.REMIX: self.update(remix_only=remix), names="value")
@@ -252,7 +264,25 @@ class TransferSliders:
 
         remix_only: only re-mix the parts with the gains (if there are parts yet).
         """
+        if self._holding:                                     # a control set back after a refused change
+            return self.result.audio
         t0 = time.perf_counter()
+        if not remix_only and self.sliders["model"].value not in self._synths:
+            self.progress.start(1, "computing: loading the model ...")
+            try:
+                self._synths[self.sliders["model"].value] = transfer.Synthesizer(self.sliders["model"].value)
+            except (TtlibError, OSError) as exc:              # a damaged folder: say so, keep the last model
+                self._holding = True
+                self.sliders["model"].value = str(Path(self.synth.loaded.folder).resolve())
+                self._holding = False
+                self.progress.done(f"model not changed: {exc}")
+                return self.result.audio
+        synth = self._synths.get(self.sliders["model"].value, self.synth)
+        if synth is not self.synth:
+            if synth.frame_rate != self.synth.frame_rate:   # the source's features on the new model's frames
+                self.source = transfer.source_features(self.source.audio, synth.frame_rate,
+                                                       octaves_down=self.source.octaves_down, progress=False)
+            self.synth = synth
         settings = self.current_settings()
         remix = remix_only and self.parts is not None
         self.progress.start(2 if self.draw else 1, "computing: " + ("re-mixing the parts ..." if remix else

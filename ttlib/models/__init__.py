@@ -21,7 +21,7 @@ from ttlib.models.autoencoder import (
                                       processors,
                                       reverb_impulse_response,
 )
-from ttlib.models.checkpoint import LoadedModel, check_model_folder, latest_checkpoint, load_model
+from ttlib.models.checkpoint import LoadedModel, check_model_folder, find_models, latest_checkpoint, load_model
 from ttlib.models.configs import CONFIGS, ModelConfig, get_config
 from ttlib.models.evaluation import PARTS, evaluate, held_out_loss, resynthesize, spectral_loss
 from ttlib.models.loop import LoopResult, run_loop, set_seed
@@ -37,7 +37,8 @@ from ttlib.models.training import (
 )
 
 __all__ = ["CONFIGS", "PARTS", "LoadedModel", "LoopResult", "ModelConfig", "ModelError", "TrainResult",
-           "build_autoencoder", "check_model_folder", "count_parameters", "evaluate", "get_config", "held_out_loss",
+           "build_autoencoder", "check_model_folder", "count_parameters", "evaluate", "find_models", "get_config",
+           "held_out_loss",
            "latest_checkpoint", "load_model", "make_trainer", "multiscale_spectral_loss", "processors", "read_losses",
            "read_validation", "resynthesize", "reverb_impulse_response", "run_loop", "set_seed", "spectral_loss",
            "synthetic_batch", "train", "train_steps", "versions"]

@@ -100,6 +100,28 @@ class ModelFolder:
         return checkpoint_step(self.checkpoint)
 
 
+def find_models(root: str | os.PathLike, depth: int = 2) -> dict[str, Path]:
+    """The trained model folders in `root` and up to `depth` levels below it, {name: folder}, by name.
+
+    The name is the folder's path relative to `root` (its own name for `root` itself); folders
+    `check_model_folder` refuses (incomplete, damaged) are left out. Notebook 07's model selector.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return {}
+    candidates = [root] + [p for level in range(1, depth + 1) for p in sorted(root.glob("/".join(["*"] * level)))]
+    found = {}
+    for folder in candidates:
+        if not (folder / MODEL_FILE).is_file():
+            continue
+        try:
+            check_model_folder(folder)
+        except ModelError:
+            continue
+        found[folder.name if folder == root else str(folder.relative_to(root))] = folder
+    return dict(sorted(found.items()))
+
+
 def check_model_folder(folder: str | os.PathLike) -> ModelFolder:
     """Check that a model folder is complete and that its files belong together.
 
