@@ -67,3 +67,16 @@ def test_a_take_on_the_microphone_becomes_the_sound_to_transfer(playing_model, m
     app.models["again"] = str(playing_model)
     app.model.value = "again"
     assert app.microphone.status == "model: ready" and len(app.streams) == 1     # the same folder, one engine
+
+
+def test_the_app_offers_the_given_models_then_the_generated_ones(tiny_model, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("TTLIB_GENERATED", str(tmp_path / "generated"))
+    for name in ("violin", "trumpet", "broken"):
+        shutil.copytree(tiny_model, tmp_path / "generated" / "models" / name)
+    (tmp_path / "generated" / "models" / "broken" / "statistics.json").write_text("{}")   # damaged: left out
+    found = find_models([tiny_model, tmp_path / "generated" / "models" / "trumpet"])
+    assert list(found) == [tiny_model.name, "trumpet", "violin"]           # given first, each folder once
+    assert found["violin"] == str((tmp_path / "generated" / "models" / "violin").resolve())
+

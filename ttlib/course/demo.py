@@ -43,20 +43,21 @@ STYLE = """<style>
 
 
 def find_models(extra: list | None = None) -> dict:
-    """{label: folder} of the trained models: `extra` folders first, then those under data/generated/models/."""
+    """{label: folder} of the trained models: `extra` folders first, then those under data/generated/models/
+    (`ttlib.models.find_models`, one level down)."""
     from ttlib.models.checkpoint import check_model_folder
+    from ttlib.models.checkpoint import find_models as models_in
 
     found = {}
-    candidates = [Path(p) for p in (extra or [])]
-    root = paths.generated_dir() / "models"
-    if root.is_dir():
-        candidates += sorted(p for p in root.iterdir() if p.is_dir())
-    for folder in candidates:
+    for folder in [Path(p) for p in (extra or [])]:
         try:
             check_model_folder(folder)
         except (ModelError, OSError):
             continue
         found.setdefault(folder.name if folder.name not in found else str(folder), str(folder.resolve()))
+    for name, folder in models_in(paths.generated_dir() / "models", depth=1).items():
+        if str(folder.resolve()) not in found.values():
+            found.setdefault(name if name not in found else str(folder), str(folder.resolve()))
     return found
 
 

@@ -104,7 +104,8 @@ def find_models(root: str | os.PathLike, depth: int = 2) -> dict[str, Path]:
     """The trained model folders in `root` and up to `depth` levels below it, {name: folder}, by name.
 
     The name is the folder's path relative to `root` (its own name for `root` itself); folders
-    `check_model_folder` refuses (incomplete, damaged) are left out. Notebook 07's model selector.
+    `check_model_folder` refuses (incomplete, damaged) are left out. Notebook 07's model selector
+    and the demo app's (`ttlib.course.demo.find_models`).
     """
     root = Path(root)
     if not root.is_dir():
