@@ -207,6 +207,22 @@ def test_true_dynamics_are_a_filter_that_opens_with_expression(name):
     sequence = score.to_note_sequence(perf, spec)
     numbers = [c.control_number for c in sequence.control_changes if c.control_number != 11]
     assert numbers == [99, 98, 38, 6] * len(perf.brightness), "the NRPN's four controllers in order"
+    # FluidSynth's NRPN state (fluid_synth_cc_LOCAL), fed as pretty_midi feeds it (a stable sort by time):
+    # every data entry must reach generator 8, the cutoff, with this update's 14 bits
+    select, lsb, applied = 0, 0, []
+    for c in sorted(sequence.control_changes, key=lambda c: c.time):
+        if c.control_number == 99:
+            select = 0
+        elif c.control_number == 98:
+            select += c.control_value
+        elif c.control_number == 38:
+            lsb = c.control_value
+        elif c.control_number == 6:
+            applied.append((select, (c.control_value << 7) + lsb))
+            select = 0
+    assert applied == [(8, data) for _, data in perf.brightness], "an update interleaved with another"
+    gaps = np.diff([t for t, _ in perf.brightness])
+    assert gaps.size == 0 or gaps.min() >= score.NRPN_SPACING_S
 
 
 @pytest.mark.parametrize("name", list(score.INSTRUMENTS))
@@ -224,3 +240,13 @@ def test_true_dynamics_brighten_a_crescendo_and_a_gain_does_not(name):
 
 def _clip_audio_f0(clip):
     return clip.audio, clip.f0_hz
+
+
+def test_datasets_of_true_dynamics_are_not_taken_for_the_samples_of_before():
+    """A dataset's settings name the rendering: one built from builtin:trumpet before true dynamics were the
+    default (the same settings but this) is another dataset, refused unless --overwrite (build_dataset)."""
+    from ttlib.data.sources import builtin_render
+
+    assert builtin_render("trumpet") == builtin_render("") == builtin_render("violin:dry") == {
+        "dynamics": builtin.DYNAMICS_VERSION}
+    assert builtin_render("trumpet:gm") is None and builtin_render("whistle") is None

@@ -337,3 +337,16 @@ def test_the_experiment_runs_on_a_folder_of_recordings(tmp_path):
     assert trumpet_dir.name == f"trumpet-experiment-{tag}-fast"
     assert json.loads((trumpet_dir / "manifest.json").read_text())["params"]["source"] == source
     assert experiment.runs.data_versions(trumpet_dir, whistle_dir)["trumpet_source"] == source
+
+
+def test_the_built_in_default_trumpet_gets_runs_of_its_own():
+    """builtin:trumpet has true dynamics now: its runs and dataset must not land beside the pinned gm trumpet's."""
+    from ttlib.experiments.learned_encoder.seeds import canonical_source
+
+    assert canonical_source("builtin:trumpet") == canonical_source("builtin") == "builtin:trumpet:dynamics"
+    assert canonical_source(experiment.TRUMPET_SOURCE) == experiment.TRUMPET_SOURCE
+    sources = ("builtin:trumpet", experiment.TRUMPET_SOURCE)
+    roots = {experiment.experiment_root(False, canonical_source(s)) for s in sources}
+    assert len(roots) == 2
+    assert experiment.runs.source_tag(canonical_source("builtin:trumpet")) != experiment.runs.source_tag(
+        experiment.TRUMPET_SOURCE)

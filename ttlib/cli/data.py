@@ -11,7 +11,7 @@ def add_parser(commands) -> None:
     p = actions.add_parser("build", help="build a training set: features, 4 s examples, split, statistics")
     p.add_argument("--source", required=True,
                    help="builtin[:trumpet|flute|violin|saxophone|whistle][:dry|:dynamics|:gm] (dry: without "
-                        "FluidSynth's reverb; dynamics: brighter when louder; gm: expression as a gain, the default), "
+                        "FluidSynth's reverb; dynamics: brighter when louder, the default; gm: expression as a gain), "
                         "urmp:PATH (URMP folder or Magenta's TFRecords), folder:PATH")
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--f0-method", default=None,

@@ -65,7 +65,9 @@ def add_parser(commands) -> None:
 
 def _root(args: argparse.Namespace) -> str:
     from ttlib.experiments.learned_encoder import experiment_root
+    from ttlib.experiments.learned_encoder.seeds import canonical_source
 
+    args.trumpet_source = canonical_source(args.trumpet_source)
     return args.root or str(experiment_root(args.fast, args.trumpet_source))
 
 
@@ -73,7 +75,9 @@ def run_rows(args: argparse.Namespace) -> int:
     from ttlib.core.errors import ExperimentError
     from ttlib.data.sources import parse_source
     from ttlib.experiments.learned_encoder import datasets, row_config, row_config_by_name, run_seeds
+    from ttlib.experiments.learned_encoder.seeds import canonical_source
 
+    args.trumpet_source = canonical_source(args.trumpet_source)
     parse_source(args.trumpet_source)                    # a clear error before anything is built
     if args.all_rows:
         if args.fix or args.baseline or args.harmonic_only or args.fine_tune_encoder or args.crepe_f0:

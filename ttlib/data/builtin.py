@@ -14,12 +14,11 @@ sharp), so each key is measured once and corrected by pitch bend: the audio then
 plays the score's pitch, and the ground truth is exact up to the samples' own small
 wobble (about +-10 cents for the whistle's built-in vibrato).
 
-True dynamics (`dynamics=True`, the source `builtin:INSTRUMENT:dynamics`): the instruments (not
-the whistle) play through a low-pass filter that opens as they play harder (`ttlib.data.score`,
-`InstrumentSpec.brightness`), so their spectrum brightens with loudness as a real instrument's
-does (measured by `ttlib.data.dynamics`). The default is still General MIDI's expression alone,
-a gain: notebooks 09's and 10's quick checks (the live engine's click measure, the deconvolved
-FluidSynth room) do not hold yet on data with true dynamics.
+True dynamics (the default; `dynamics=False` or the source `builtin:INSTRUMENT:gm` leave them out):
+the instruments (not the whistle) play through a low-pass filter that opens as they play harder
+(`ttlib.data.score`, `InstrumentSpec.brightness`), so their spectrum brightens with loudness as a
+real instrument's does (measured by `ttlib.data.dynamics`). Without them General MIDI's expression
+is a gain alone: the samples of generator 2, which the learned-encoder experiment keeps.
 
 Everything is deterministic for a seed and cached under the cache folder; the cache key holds
 the instrument's whole `InstrumentSpec`, so a change to how one instrument plays renders that
@@ -56,6 +55,9 @@ from ttlib.pitch.tracking import frame_level_db
 from ttlib.pitch.yin_tracker import yin
 
 GENERATOR_VERSION = 2
+DYNAMICS_VERSION = 2
+"""The true-dynamics rendering's own version, in the cache key of builds with `dynamics=True` only (the
+gain-only samples keep theirs): 2 spaces the filter's NRPN updates (`score.NRPN_SPACING_S`)."""
 """Bump when composition or rendering changes, so caches are rebuilt."""
 
 
@@ -124,7 +126,7 @@ def measure_release(spec: InstrumentSpec, soundfont: str | os.PathLike | None = 
 
 def build(instrument: str = "trumpet", minutes: float | None = None, seed: int = 0,
           cache_dir: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
-          progress: bool = True, effects: bool = True, dynamics: bool = False) -> Path:
+          progress: bool = True, effects: bool = True, dynamics: bool = True) -> Path:
     """Render (or find in the cache) the built-in performances of `instrument`.
 
     Writes into `cache_dir/builtin/<instrument>-<key>/`: `NNN.wav` (16 kHz mono float),
@@ -141,10 +143,10 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
       effects: FluidSynth's reverb and chorus; False renders the performances dry (a
         separate cache entry; the default's entry, and so the data of the reference
         runs, is unchanged).
-      dynamics: True: the filter follows the expression (true dynamics, `InstrumentSpec.brightness`);
-        False (the default, for now): General MIDI's expression alone, a gain, the samples of
-        generator 2. The same notes either way; a separate cache entry. No effect on an
-        instrument without `brightness` (the whistle).
+      dynamics: True (the default): the filter follows the expression (true dynamics,
+        `InstrumentSpec.brightness`); False: General MIDI's expression alone, a gain, the samples
+        of generator 2 (the learned-encoder experiment's, `builtin:trumpet:gm`). The same notes
+        either way; a separate cache entry. No effect on an instrument without `brightness` (the whistle).
 
     Returns:
       The folder of the rendered set.
@@ -161,7 +163,7 @@ def build(instrument: str = "trumpet", minutes: float | None = None, seed: int =
     if not effects:
         params["effects"] = False
     if spec.brightness and dynamics:
-        params["dynamics"] = True
+        params["dynamics"] = DYNAMICS_VERSION
     key = sha256_text(json.dumps(params, sort_keys=True))[:12]
     root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
     folder = root / "builtin" / f"{instrument}-{key}"
@@ -290,12 +292,12 @@ def instrument_spec(instrument: str) -> InstrumentSpec:
 
 
 def clip(instrument: str = "trumpet", seconds: float = 60.0, frame_rate: float = 100.0, seed: int = 0,
-         cache_dir: str | os.PathLike | None = None, effects: bool = True, dynamics: bool = False) -> Clip:
+         cache_dir: str | os.PathLike | None = None, effects: bool = True, dynamics: bool = True) -> Clip:
     """The first `seconds` of the built-in `instrument` takes, joined, with their ground truth.
 
     Each take is cut to whole frames before joining, so every frame of the result
     stays on its take's grid and the truth is exact across the joins. `effects=False`:
-    rendered without FluidSynth's reverb and chorus; `dynamics=True`: with true dynamics
+    rendered without FluidSynth's reverb and chorus; `dynamics=False`: without true dynamics
     (`build`).
     """
     spec = instrument_spec(instrument)

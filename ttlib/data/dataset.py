@@ -39,7 +39,14 @@ from ttlib.core.io import read_json, replace_folder, sha256_file
 from ttlib.core.units import SAMPLE_RATE, hop_length, n_frames
 from ttlib.data.features import recording_features
 from ttlib.data.pipeline import beam_features, check_pipeline, runner_name
-from ttlib.data.sources import builtin_items, folder_items, parse_source, urmp_items, urmp_tfrecord_files
+from ttlib.data.sources import (
+                                builtin_items,
+                                builtin_render,
+                                folder_items,
+                                parse_source,
+                                urmp_items,
+                                urmp_tfrecord_files,
+)
 from ttlib.data.stats import statistics
 from ttlib.pitch.tracking import METHODS
 
@@ -133,6 +140,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
               "frame_rate": frame_rate, "example_seconds": int(example_seconds), "hop_seconds": hop_seconds,
               "validation_fraction": validation_fraction, "seed": seed, "minutes": minutes,
               "instrument": instrument, "sample_rate": SAMPLE_RATE}
+    if kind == "builtin" and builtin_render(arg) is not None:
+        params["builtin"] = builtin_render(arg)             # true dynamics: not the samples of before
     if runner is not None:
         check_pipeline(runner, pipeline_options, staging)           # a mistake is named before any work
     if _up_to_date(out_dir, params, overwrite):

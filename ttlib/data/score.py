@@ -33,6 +33,14 @@ NRPN_FILTER_FC = ((99, 120), (98, 8))
 """SoundFont 2.01 NRPN select of generator 8 (initialFilterFc): CC99 = 120, CC98 = 8. FluidSynth then adds
 (data - 8192) x 2 cents to the cutoff of the channel's voices, playing ones included, when CC6 (data entry MSB)
 arrives after CC38 (its LSB)."""
+NRPN_LEADS_MS = (3, 2, 1, 0)
+"""When each of one update's four controllers (CC99, CC98, CC38, CC6) is sent, ms before the update's time."""
+NRPN_SPACING_S = 0.005
+"""The least time between two updates of the cutoff. FluidSynth's CC99 sets the generator number to 0, each
+CC98 adds its value, each CC6 applies the data to that number and sets it to 0 again: two updates whose
+controllers interleave apply one of them to generator 0 (the sample's start) or, less than 1 ms apart, 16 (the
+reverb send), which then stays changed: a minute of trumpet deconvolved in 10-s pieces gave DRRs from 14 to
+40 dB before, 19 to 20 dB with the gain alone."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,8 @@ def brightness_events(notes: list, expression: list, octaves: tuple) -> list:
         data = 8192 + (cutoff_cents - 13500) / 2                           (FluidSynth: 2 cents a step)
 
     Returns:
-      [(time_s, data)], sorted, only where the value changes.
+      [(time_s, data)], sorted, only where the value changes, at least `NRPN_SPACING_S` apart: an
+      update closer than that to the one before replaces it (the cutoff waits at most 5 ms).
     """
     lo, hi = octaves
     times = sorted({n[2] for n in notes} | {e[0] for e in expression})
@@ -179,6 +188,9 @@ def brightness_events(notes: list, expression: list, octaves: tuple) -> list:
         level = expr_v[e] / 127.0 if e >= 0 else 1.0
         cutoff = 100.0 * notes[which][0] + 1200.0 * (lo + (hi - lo) * level)
         data = int(np.clip(round(8192 + (cutoff - FILTER_FC_DEFAULT_CENTS) / 2.0), 0, 16383))
+        if out and time_s - out[-1][0] < NRPN_SPACING_S:
+            out.pop()                                     # too close to interleave with: this one replaces it
+            previous = out[-1][1] if out else None
         if data != previous:
             out.append((float(time_s), data))
             previous = data
@@ -296,7 +308,7 @@ def to_note_sequence(performance: Performance, spec: InstrumentSpec) -> note_seq
     for time_s, data in performance.brightness:
         # NRPN: select the cutoff (CC99, CC98), then the data's LSB (CC38), then its MSB (CC6), which applies
         # it; a millisecond apart, since a MIDI file orders controllers of one tick by number.
-        for lead_ms, (number, value) in zip((3, 2, 1, 0), NRPN_FILTER_FC + ((38, data & 127), (6, data >> 7))):
+        for lead_ms, (number, value) in zip(NRPN_LEADS_MS, NRPN_FILTER_FC + ((38, data & 127), (6, data >> 7))):
             sequence.control_changes.add(time=time_s - lead_ms / 1000.0, control_number=number,
                                          control_value=value, program=spec.program, instrument=0)
     sequence.total_time = performance.seconds

@@ -73,6 +73,17 @@ def parse_source(source: str) -> tuple[str, str]:
                        "flute, violin, saxophone or whistle), urmp:PATH or folder:PATH.")
 
 
+def builtin_render(instrument: str = "trumpet") -> dict | None:
+    """What a built-in source renders beyond its name, for a dataset's settings: {"dynamics": version} when
+    "INSTRUMENT[:variant]" plays with true dynamics, else None (the samples of generator 2, whose datasets
+    keep the settings they had before true dynamics)."""
+    name, _, variant = instrument.partition(":")
+    spec = builtin.INSTRUMENTS.get(name or "trumpet")
+    if spec is None or not spec.brightness or variant == "gm":
+        return None
+    return {"dynamics": builtin.DYNAMICS_VERSION}
+
+
 def builtin_items(instrument: str = "trumpet", minutes: float | None = None, seed: int = 0,
                   frame_rate: float = 250.0, cache_dir: str | os.PathLike | None = None,
                   progress: bool = True) -> tuple[list[Item], list]:
@@ -80,16 +91,16 @@ def builtin_items(instrument: str = "trumpet", minutes: float | None = None, see
 
     instrument: one of `ttlib.data.score.INSTRUMENTS` ("trumpet", "flute", "violin", "saxophone",
     "whistle"), alone or with a variant: ":dry" (rendered without FluidSynth's reverb and chorus,
-    `builtin.build(effects=False)`: a dry instrument, notebook 10), ":dynamics" (with true
-    dynamics, `builtin.build(dynamics=True)`) or ":gm" (General MIDI's expression alone, a gain:
-    what the instrument alone gives today, named so for the learned-encoder experiment's trumpet).
+    `builtin.build(effects=False)`: a dry instrument, notebook 10), ":dynamics" (true dynamics,
+    `builtin.build(dynamics=True)`, as without a variant) or ":gm" (General MIDI's expression
+    alone, a gain, `dynamics=False`: the learned-encoder experiment's trumpet).
     """
     instrument, _, variant = instrument.partition(":")
     if variant not in ("", "dry", "dynamics", "gm"):
         raise DatasetError(f"Unknown built-in variant {variant!r} in builtin:{instrument}:{variant}; use "
                            f"builtin:{instrument}, or with :dry, :dynamics or :gm.")
     folder = builtin.build(instrument, minutes, seed, cache_dir, progress=progress, effects=variant != "dry",
-                           dynamics=variant == "dynamics")
+                           dynamics=variant != "gm")
     items = []
     for take in builtin.recordings(folder):
         truth, voiced = take.ground_truth(frame_rate)

@@ -20,9 +20,16 @@ from ttlib.experiments.learned_encoder.runs import default_root, run
 SEED_PREFIX = "seed-"
 TRUMPET_SOURCE = "builtin:trumpet:gm"
 """The experiment's trumpet: the built-in trumpet with General MIDI's expression alone, a gain (no true
-dynamics), as the shipped reference run was made (built-in generator 2), named so that it stays that when
-the built-in default changes; `--trumpet-source` chooses another (builtin:trumpet:dynamics; urmp:PATH;
+dynamics), as the shipped reference run was made (built-in generator 2), named so since the built-in
+default has true dynamics; `--trumpet-source` chooses another (builtin:trumpet, with them; urmp:PATH;
 folder:PATH), whose runs go to their own folder."""
+
+
+def canonical_source(trumpet_source: str) -> str:
+    """`trumpet_source` named by what it renders: "builtin:trumpet" (true dynamics, the built-in default) is
+    "builtin:trumpet:dynamics", so that its runs and dataset get a folder of their own (`runs.source_tag`
+    names "builtin:trumpet" with nothing, as it named the trumpet of before true dynamics)."""
+    return "builtin:trumpet:dynamics" if trumpet_source.strip() in ("builtin", "builtin:trumpet") else trumpet_source
 
 
 def experiment_root(fast: bool = False, trumpet_source: str = TRUMPET_SOURCE) -> Path:
