@@ -164,6 +164,8 @@ def test_the_model_selector_finds_models_and_plays_the_chosen_one(tiny_model, pl
                                       cache_dir=None, progress=False)
     sliders = widgets.TransferSliders(synth_, source, draw=False,
                                       models={"tiny": tiny_model, "playing": playing_model, "broken": root / "broken"})
+    assert widgets.TransferSliders(synth_, source, draw=False).sliders["model"].layout.display == "none"
+    assert sliders.sliders["model"].layout.display is None                  # a choice: shown
     first = sliders.result.audio.copy()
     sliders.sliders["model"].value = str(playing_model.resolve())
     assert sliders.synth.loaded.folder.resolve() == playing_model.resolve() and sliders.last_action == "re-synthesised"

@@ -194,7 +194,8 @@ class TransferSliders:
         self.sliders = {
             "model": widgets.Dropdown(options=model_options, value=str(Path(synth.loaded.folder).resolve()),
                                       description="model", style={"description_width": "150px"},
-                                      layout=widgets.Layout(width="470px")),
+                                      layout=widgets.Layout(width="470px",       # shown with a choice only
+                                                            display=None if len(model_options) > 1 else "none")),
             "pitch_shift": slider(s.pitch_shift, -24, 24, 1, "pitch shift (semitones)"),
             "loudness_shift": slider(s.loudness_shift, -20, 20, 1, "loudness shift (dB)"),
             "autotune": slider(s.autotune, 0, 1, 0.05, "autotune (0 off, 1 full)"),
