@@ -140,8 +140,9 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
               "frame_rate": frame_rate, "example_seconds": int(example_seconds), "hop_seconds": hop_seconds,
               "validation_fraction": validation_fraction, "seed": seed, "minutes": minutes,
               "instrument": instrument, "sample_rate": SAMPLE_RATE}
-    if kind == "builtin" and builtin_render(arg) is not None:
-        params["builtin"] = builtin_render(arg)             # true dynamics: not the samples of before
+    render = builtin_render(arg) if kind == "builtin" else None
+    if render is not None:
+        params["builtin"] = render                          # true dynamics: not the samples of before
     if runner is not None:
         check_pipeline(runner, pipeline_options, staging)           # a mistake is named before any work
     if _up_to_date(out_dir, params, overwrite):

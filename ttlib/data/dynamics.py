@@ -3,8 +3,8 @@
 A real trumpet played harder does not only get louder: its spectrum brightens, its upper
 harmonics growing faster than its lower ones (Risset, "Computer study of trumpet tones", 1965).
 A General MIDI soundfont played with CC11 expression only scales its samples: louder, never
-brighter. The built-in instruments can add a low-pass filter that opens with the dynamic
-level (`ttlib.data.score`'s `brightness`, `builtin.build(dynamics=True)`), and this module
+brighter. The built-in instruments play through a low-pass filter that opens with the dynamic
+level (`ttlib.data.score`'s `brightness`; `builtin.build(dynamics=False)` leaves it out), and this module
 measures the coupling the same way on them and on real recordings:
 
     b(t) = centroid(t) / f0(t)          the spectral centroid in harmonics

@@ -113,12 +113,9 @@ def record_fast_check(fast_runs_root: str | os.PathLike, root: str | os.PathLike
     if info.get("code") != code_version():
         raise ExperimentError(f"The reference in {root} was made by code {info.get('code')}, not this code "
                               f"({code_version()}): a fast check of this code would not check it.")
-    problems = []
-    for name in ROWS:
-        problems += _problems_of(run_dir(fast_runs_root, name, 0), name, 0, fast=True, n_eval=FAST_CHECK_EVAL)
-    if problems:
-        raise ExperimentError("Cannot record the fast check: " + "; ".join(problems[:8]) +
-                              (f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""))
+    _refuse("Cannot record the fast check", [
+        p for name in ROWS
+        for p in _problems_of(run_dir(fast_runs_root, name, 0), name, 0, fast=True, n_eval=FAST_CHECK_EVAL)])
     cpu = cpu_kind()
     rows = {name: fast_measures(load_row(run_dir(fast_runs_root, name, 0))[2]) for name in ROWS}
     info.setdefault("fast_checks", {})[cpu] = {
@@ -152,9 +149,7 @@ def export_reference(runs_root: str | os.PathLike, fast_runs_root: str | os.Path
         for seed in REFERENCE_SEEDS:
             problems += _problems_of(run_dir(runs_root, name, seed), name, seed, fast=False)
         problems += _problems_of(run_dir(fast_runs_root, name, 0), name, 0, fast=True, n_eval=FAST_CHECK_EVAL)
-    if problems:
-        raise ExperimentError("Cannot export the reference: " + "; ".join(problems[:8]) +
-                              (f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""))
+    _refuse("Cannot export the reference", problems)
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     fast_check, logs = {}, []
@@ -177,6 +172,13 @@ def export_reference(runs_root: str | os.PathLike, fast_runs_root: str | os.Path
         shutil.rmtree(out)
     os.replace(staging, out)
     return out
+
+
+def _refuse(what: str, problems: list[str]) -> None:
+    """Raise ExperimentError naming the first problems (of runs), if there are any."""
+    if problems:
+        raise ExperimentError(f"{what}: " + "; ".join(problems[:8]) +
+                              (f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""))
 
 
 def _problems_of(folder: Path, name: str, seed: int, fast: bool, n_eval: int | None = None) -> list[str]:
