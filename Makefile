@@ -15,11 +15,12 @@ STAMP_SYSTEM := $(VENV)/.stamp-system
 STAMP_DEPS   := $(VENV)/.stamp-deps
 STAMP_EXTRAS := $(VENV)/.stamp-extras
 
-.PHONY: help setup test run lab demo doctor lock clean-venv
+.PHONY: help setup test run models lab demo doctor lock clean-venv
 
 help:
 	@echo "make test    set up (first use) and run every test, notebooks included"
 	@echo "make run     set up (first use) and execute the whole course into $(OUT)/"
+	@echo "make models  set up (first use) and train the shipped models again into data/models/ (over an hour)"
 	@echo "make lab     set up (first use) and open JupyterLab on notebooks/"
 	@echo "make demo    set up (first use) and serve the whistle-to-trumpet web app at http://127.0.0.1:8866/"
 	@echo "make doctor  check the installation (python -m ttlib doctor)"
@@ -56,6 +57,9 @@ test: setup
 
 run: setup
 	$(PY) -m ttlib course --out $(OUT)
+
+models: setup
+	$(PY) -m ttlib models train
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks

@@ -111,18 +111,16 @@ def watch(page, errors: list) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab_notebook(small_dataset, playing_model, tmp_path_factory):
-    """Notebook 07 with its parameters cell set as papermill sets it (FAST, folders), in a JupyterLab server."""
+def lab_notebook(tmp_path_factory):
+    """Notebook 07 with its parameters cell set as papermill sets it (FAST: the shipped trumpet), in a JupyterLab
+    server."""
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     root = tmp_path_factory.mktemp("lab")
-    (root / "trumpet-fast").symlink_to(small_dataset)            # notebook 07's FAST data: DATASET_DIR + "-fast"
-    shutil.copytree(playing_model, root / "out" / "model")       # ... and its FAST model, already trained
     notebook = parameterize_notebook(load_notebook_node(str(TESTS.parent / "notebooks" / "07_timbre_transfer.ipynb")),
-                                     {"FAST": True, "OUTPUT_DIR": str(root / "out"), "SOURCE_SECONDS": 3.0,
-                                      "DATASET_DIR": str(root / "trumpet"), "MODEL_DIR": str(root / "out" / "model")})
+                                     {"FAST": True, "OUTPUT_DIR": str(root / "out"), "SOURCE_SECONDS": 3.0})
     nbformat.write(notebook, str(root / "07_timbre_transfer.ipynb"))
     port = free_port()
     log = root / "lab.log"

@@ -33,7 +33,7 @@ def test_mistakes_are_said_on_the_page(tmp_path):
     assert "cannot be used" in app.message.value and "&lt;i&gt;notes" in app.message.value   # the name is text
     app.sources["the built-in whistle"] = np.zeros(16000, np.float32)
     assert app.play() is None and "Could not play it" in app.message.value
-    assert find_models([tmp_path]) == {}                      # not a model folder: not offered
+    assert str(tmp_path.resolve()) not in find_models([tmp_path]).values()   # not a model folder: not offered
     notebook = app_notebook(tmp_path / "app")
     assert notebook.is_file() and (tmp_path / "app" / "jupyter" / "voila" / "templates" / "ttlib-demo").is_dir()
 
@@ -69,14 +69,18 @@ def test_a_take_on_the_microphone_becomes_the_sound_to_transfer(playing_model, m
     assert app.microphone.status == "model: ready" and len(app.streams) == 1     # the same folder, one engine
 
 
-def test_the_app_offers_the_given_models_then_the_generated_ones(tiny_model, tmp_path, monkeypatch):
+def test_the_app_offers_the_given_models_then_the_generated_then_the_shipped_ones(tiny_model, tmp_path, monkeypatch):
     import shutil
+
+    from ttlib.models.shipped import shipped_models
 
     monkeypatch.setenv("TTLIB_GENERATED", str(tmp_path / "generated"))
     for name in ("violin", "trumpet", "broken"):
         shutil.copytree(tiny_model, tmp_path / "generated" / "models" / name)
     (tmp_path / "generated" / "models" / "broken" / "statistics.json").write_text("{}")   # damaged: left out
     found = find_models([tiny_model, tmp_path / "generated" / "models" / "trumpet"])
-    assert list(found) == [tiny_model.name, "trumpet", "violin"]           # given first, each folder once
+    shipped = [f"{name} (shipped)" for name in shipped_models()]
+    assert list(found) == [tiny_model.name, "trumpet", "violin", *shipped]  # given first, each folder once
     assert found["violin"] == str((tmp_path / "generated" / "models" / "violin").resolve())
+    assert found["trumpet (shipped)"] == str(shipped_models()["trumpet"].resolve())
 

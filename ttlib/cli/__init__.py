@@ -9,6 +9,7 @@ One module per command, each with `add_parser(commands)` and `run(args) -> exit 
   evaluate    spectral loss, f0 and loudness errors of a trained model on held-out data
   transfer    play an audio file (a whistle, a voice) with a trained model, into a WAV
   live        play a trained model live: microphone in, its instrument out (or a file, block by block)
+  models      the trained models and the shipped ones (list); train the shipped ones again (`make models`)
   room        rooms: measure an impulse response, or estimate one from a recording
   export      a trained model as a SavedModel and a TFLite file, for other runtimes
   import-ddsp a model trained with ddsp's own trainer (ddsp_run, its Colab), as a course model folder
@@ -35,6 +36,7 @@ from ttlib.cli import (
     export,
     import_ddsp,
     live,
+    models,
     pitch,
     room,
     train,
@@ -42,7 +44,8 @@ from ttlib.cli import (
 )
 from ttlib.core.errors import TtlibError
 
-COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, room, export, import_ddsp, demo, experiment)
+COMMANDS = (doctor, course, data, pitch, train, evaluate, transfer, live, models, room, export, import_ddsp, demo,
+            experiment)
 USER_ERROR = 2
 """Exit status for something the user can fix (as argparse uses for a bad option)."""
 INTERRUPTED = 130

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ttlib.models.shipped import model_folder
+
 
 def add_parser(commands) -> None:
     p = commands.add_parser("room", help="rooms: measure an impulse response, or estimate one from a recording")
@@ -26,7 +28,8 @@ def add_parser(commands) -> None:
                                         "response (and the recording without it)")
     e.add_argument("recording", help="a recording of the instrument the model plays, in a room (at least 2 s; "
                                      "10 s or more of phrases with rests is best)")
-    e.add_argument("--model", required=True, help="a trained model folder of that instrument")
+    e.add_argument("--model", required=True, type=model_folder,
+                   help="model folder, or a shipped instrument: trumpet, flute, violin or saxophone (data/models/)")
     e.add_argument("--out", required=True, metavar="IR.wav", help="where to write the estimated impulse response")
     e.add_argument("--dry", default=None, metavar="DRY.wav",
                    help="also write the model's dry output for the recording: its notes without the room")

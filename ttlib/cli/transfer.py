@@ -5,6 +5,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ttlib.models.shipped import model_folder
+
 if TYPE_CHECKING:
     from ttlib.transfer import Settings
 
@@ -12,7 +14,8 @@ if TYPE_CHECKING:
 def add_parser(commands) -> None:
     p = commands.add_parser("transfer", help="play an audio file with a trained model (timbre transfer)")
     p.add_argument("input", help="audio file: any rate, mono or stereo (mixed down), wav/flac/ogg/mp3")
-    p.add_argument("--model", required=True, help="model folder (python -m ttlib train ... / notebook 06)")
+    p.add_argument("--model", required=True, type=model_folder,
+                   help="model folder, or a shipped instrument: trumpet, flute, violin or saxophone (data/models/)")
     p.add_argument("--out", required=True, help="WAV to write; the settings go beside it as .json")
     add_settings_arguments(p)
     p.add_argument("--octaves-down", default="auto", choices=["auto", "0", "1", "2"],

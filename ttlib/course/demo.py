@@ -22,7 +22,7 @@ import numpy as np
 
 from ttlib.audio.listen import wav_bytes
 from ttlib.core import paths
-from ttlib.core.errors import ModelError, TtlibError
+from ttlib.core.errors import TtlibError
 from ttlib.core.units import SAMPLE_RATE
 from ttlib.course.widgets import Progress, TransferSliders, upload_widget, uploaded_audio
 
@@ -44,21 +44,11 @@ STYLE = """<style>
 
 def find_models(extra: list | None = None) -> dict:
     """{label: folder} of the trained models: `extra` folders first, then those under data/generated/models/
-    (`ttlib.models.find_models`, one level down)."""
-    from ttlib.models.checkpoint import check_model_folder
-    from ttlib.models.checkpoint import find_models as models_in
+    (one level down), then the shipped ones of data/models/ (`ttlib.models.shipped.model_choices`)."""
+    from ttlib.models.shipped import model_choices
 
-    found = {}
-    for folder in [Path(p) for p in (extra or [])]:
-        try:
-            check_model_folder(folder)
-        except (ModelError, OSError):
-            continue
-        found.setdefault(folder.name if folder.name not in found else str(folder), str(folder.resolve()))
-    for name, folder in models_in(paths.generated_dir() / "models", depth=1).items():
-        if str(folder.resolve()) not in found.values():
-            found.setdefault(name if name not in found else str(folder), str(folder.resolve()))
-    return found
+    found = model_choices(extra or (), [paths.generated_dir() / "models"])
+    return {label: str(folder) for label, folder in found.items()}
 
 
 def _link(data: bytes, name: str, mime: str, text: str) -> str:
@@ -111,8 +101,10 @@ class DemoApp:
         self.widget.add_class("ttlib-demo")
         if not self.models:
             self.play_button.disabled = self.record_button.disabled = True
-            self.message.value = ("<b>No trained model yet.</b> Train one with <code>make run</code> (or notebook 06, "
-                                  "or <code>python -m ttlib train</code>), then reload this page.")
+            self.message.value = ("<b>No trained model yet</b> (and the shipped ones of data/models/ are missing). "
+                                  "Train one with <code>make run</code> (or notebook 06, or <code>python -m ttlib "
+                                  "train</code>), or the shipped ones with <code>make models</code>, then reload "
+                                  "this page.")
 
     def _uploaded(self) -> None:
         try:

@@ -9,6 +9,8 @@
   export      `export`: a model as a SavedModel and a TFLite file (f0 and loudness in, controls and audio out)
   distribute  `make_strategy` (default, mirrored, multiworker, tpu), `split_cpu`: training on several devices
   ddsp_folder a training folder of ddsp's own trainer: its gin config as a `ModelConfig`, its statistics as data
+  shipped     the models shipped in data/models/: `shipped_models`, `model_choices` (selectors), `model_or_shipped`,
+              `make_models` (make models)
   ddsp_import `import_ddsp`: such a folder as a course model folder, checked to play as ddsp's own model
 
 Synthesizers are built by hand in notebook 04; notebook 06 trains, resumes, loads and measures.
@@ -25,6 +27,7 @@ from ttlib.models.checkpoint import LoadedModel, check_model_folder, find_models
 from ttlib.models.configs import CONFIGS, ModelConfig, get_config
 from ttlib.models.evaluation import PARTS, evaluate, held_out_loss, resynthesize, spectral_loss
 from ttlib.models.loop import LoopResult, run_loop, set_seed
+from ttlib.models.shipped import model_choices, model_or_shipped, shipped_models
 from ttlib.models.training import (
                                       TrainResult,
                                       make_trainer,
@@ -38,7 +41,7 @@ from ttlib.models.training import (
 
 __all__ = ["CONFIGS", "PARTS", "LoadedModel", "LoopResult", "ModelConfig", "ModelError", "TrainResult",
            "build_autoencoder", "check_model_folder", "count_parameters", "evaluate", "find_models", "get_config",
-           "held_out_loss",
-           "latest_checkpoint", "load_model", "make_trainer", "multiscale_spectral_loss", "processors", "read_losses",
-           "read_validation", "resynthesize", "reverb_impulse_response", "run_loop", "set_seed", "spectral_loss",
-           "synthetic_batch", "train", "train_steps", "versions"]
+           "held_out_loss", "latest_checkpoint", "load_model", "make_trainer", "model_choices", "model_or_shipped",
+           "multiscale_spectral_loss", "processors", "read_losses", "read_validation", "resynthesize",
+           "reverb_impulse_response", "run_loop", "set_seed", "shipped_models", "spectral_loss", "synthetic_batch",
+           "train", "train_steps", "versions"]

@@ -175,6 +175,9 @@ def _prepare_folder(out_dir: Path, config, resume: bool, fingerprint: dict, data
             raise ModelError(f"{out_dir} was imported from ddsp's trainer ({source}); the course's trainer does not "
                              "continue it (the optimiser's state stayed with ddsp). "
                              "Train on in ddsp and import again, or train a course model into a new folder.")
+        if found.info.get("weights_only"):
+            raise ModelError(f"{out_dir} holds the weights of a trained model only (a shipped model, without the "
+                             "optimiser's state): it cannot be resumed. Train a new model into a new folder.")
         if config is not None and get_config(config) != found.config:
             raise ModelError(f"{out_dir} was trained with configuration {found.config.name!r}; resuming must "
                              f"use the same one (given {get_config(config).name!r} with other settings). "
