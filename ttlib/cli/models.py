@@ -71,7 +71,8 @@ def train(args: argparse.Namespace) -> int:
               "alone is about 20 minutes per instrument on 2 CPU cores).")
     else:
         print(f"Training {', '.join(instruments)}: about {expected / 60:.0f} minutes, as long as the shipped models "
-              "took (their run logs); more on a slower machine. Ctrl-C stops; the same command continues.")
+              "took (their run logs' data, training and measures); more on a slower machine. Ctrl-C stops; the "
+              "same command continues.")
     made = make_models(instruments, work_dir=args.work, out_root=args.out, steps=args.steps)
     print(f"Packed {len(made)} model(s): {', '.join(str(p) for p in made.values()) or 'none'}")
     refused = [name for name in instruments if name not in made]

@@ -1,7 +1,7 @@
 """The trained models that ship with the course: one per built-in instrument, weights only.
 
-`data/models/INSTRUMENT/` (trumpet, violin, saxophone: each of INSTRUMENTS whose model plays it,
-`PLAYS`; the flute's does not yet, its harmonic part collapses in training) is a model folder
+`data/models/INSTRUMENT/` (trumpet, violin: each of INSTRUMENTS whose model plays it, `PLAYS`;
+the flute's and the saxophone's harmonic parts fall silent in training) is a model folder
 (`ttlib.models.checkpoint`) whose checkpoint holds the weights and the configuration only,
 no optimiser state (about 4 MB for `course` instead of 12), so transfer, the sliders,
 the live mode and the demo play on a fresh clone at once. Beside it: the training's
@@ -205,16 +205,17 @@ def pack(model_dir: str | os.PathLike, out_dir: str | os.PathLike, instrument: s
 
 
 def expected_seconds(instruments: tuple | list, root: str | os.PathLike | None = None) -> float | None:
-    """What making `instruments` took when the shipped ones were made (s; their run logs'
-    `shipping`), or None when a shipped folder does not say."""
-    total = 0.0
-    for name in instruments:
-        run = Path(root or shipped_dir()) / name / RUN_FILE
-        stages = read_json(run).get("shipping", {}) if run.is_file() else {}
-        if not stages:
-            return None
-        total += sum(float(v) for k, v in stages.items() if k.endswith("_seconds"))
-    return total
+    """How long making `instruments` takes, from the shipped models' run logs (`shipping`, s): an
+    instrument without one counts as their mean; None when no shipped folder says."""
+    took = {}
+    for run in Path(root or shipped_dir()).glob(f"*/{RUN_FILE}"):
+        stages = read_json(run).get("shipping", {})
+        if stages:
+            took[run.parent.name] = sum(float(v) for k, v in stages.items() if k.endswith("_seconds"))
+    if not took:
+        return None
+    mean = sum(took.values()) / len(took)
+    return sum(took.get(name, mean) for name in instruments)
 
 
 def _set_aside_if_stale(model_dir: Path, data_dir: Path, log) -> None:
