@@ -23,8 +23,8 @@ from ttlib.models.shipped import model_folder
 def add_parser(commands) -> None:
     p = commands.add_parser("demo", help="the whistle-to-trumpet web app (Voila), for a class on a projector")
     p.add_argument("--model", action="append", default=[], type=model_folder,
-                   help="a trained model folder, or a shipped instrument (trumpet, flute, violin, saxophone), to "
-                        "offer first (repeat for more); the models of data/generated/models/ and data/models/ follow")
+                   help="a trained model folder, or the name of a model shipped in data/models/, to offer first "
+                        "(repeat for more); the models of data/generated/models/ and data/models/ follow")
     p.add_argument("--port", type=int, default=8866, help="the local port to serve on (default 8866)")
     p.set_defaults(run=run, interrupted="The demo stopped.")
 

@@ -29,7 +29,7 @@ def add_parser(commands) -> None:
     e.add_argument("recording", help="a recording of the instrument the model plays, in a room (at least 2 s; "
                                      "10 s or more of phrases with rests is best)")
     e.add_argument("--model", required=True, type=model_folder,
-                   help="model folder, or a shipped instrument: trumpet, flute, violin or saxophone (data/models/)")
+                   help="a model folder, or the name of a model shipped in data/models/ (trumpet, violin)")
     e.add_argument("--out", required=True, metavar="IR.wav", help="where to write the estimated impulse response")
     e.add_argument("--dry", default=None, metavar="DRY.wav",
                    help="also write the model's dry output for the recording: its notes without the room")

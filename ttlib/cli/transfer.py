@@ -15,7 +15,7 @@ def add_parser(commands) -> None:
     p = commands.add_parser("transfer", help="play an audio file with a trained model (timbre transfer)")
     p.add_argument("input", help="audio file: any rate, mono or stereo (mixed down), wav/flac/ogg/mp3")
     p.add_argument("--model", required=True, type=model_folder,
-                   help="model folder, or a shipped instrument: trumpet, flute, violin or saxophone (data/models/)")
+                   help="a model folder, or the name of a model shipped in data/models/ (trumpet, violin)")
     p.add_argument("--out", required=True, help="WAV to write; the settings go beside it as .json")
     add_settings_arguments(p)
     p.add_argument("--octaves-down", default="auto", choices=["auto", "0", "1", "2"],
