@@ -25,9 +25,11 @@ REAL_TIME_MODULES = ("test_browser.py", "test_live_devices.py")
 
 def data_folders(generated: Path) -> dict:
     """Each notebook's data-folder parameters, inside the session's `generated` folder (07, 09 and 10 play the
-    shipped trumpet in their quick setting and need none)."""
+    shipped trumpet in their quick setting, but their MODEL_DIR points here all the same, never at the checkout)."""
+    model = {"MODEL_DIR": str(generated / "models" / "trumpet")}
     return {"05": {"DATASET_DIR": str(generated / "trumpet")},
-            "06": {"DATASET_DIR": str(generated / "trumpet"), "MODEL_DIR": str(generated / "models" / "trumpet")},
+            "06": {"DATASET_DIR": str(generated / "trumpet"), **model},
+            "07": model, "09": model, "10": model,
             "08": {"DATA_ROOT": str(generated),
                    "ROOT": str(generated / "experiments" / "learned-encoder")}}
 
