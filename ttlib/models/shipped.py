@@ -31,7 +31,7 @@ import numpy as np
 
 from ttlib.core import paths
 from ttlib.core.errors import ConfigError, ModelError
-from ttlib.core.io import read_json, write_json
+from ttlib.core.io import read_json, replace_folder, write_json
 from ttlib.data.examples import Examples
 from ttlib.models.checkpoint import (
     MODEL_FILE,
@@ -133,10 +133,9 @@ def reload_examples(instrument: str, frame_rate: float = 250.0) -> Examples:
     RELOAD_SEED, cut into 4-s examples with CREPE-tiny features as the datasets have (`ttlib.data.Examples`)."""
     from ttlib.core.units import SAMPLE_RATE, hop_length
     from ttlib.data import builtin, features
-    from ttlib.data.examples import Examples
 
     clip = builtin.clip(instrument, RELOAD_SECONDS, frame_rate=frame_rate, seed=RELOAD_SEED)
-    found = features.compute(clip.audio, SAMPLE_RATE, "crepe-tiny", frame_rate, progress=False, cache_dir=None)
+    found = features.compute(clip.audio, SAMPLE_RATE, "crepe-tiny", frame_rate, progress=False)
     hop, n = hop_length(SAMPLE_RATE, frame_rate), int(RELOAD_SECONDS // 4)
     frames = int(4 * frame_rate)
     cut = lambda x, i, size: np.stack([np.asarray(x)[j * size:(j + 1) * size] for j in i])
@@ -195,12 +194,7 @@ def pack(model_dir: str | os.PathLike, out_dir: str | os.PathLike, instrument: s
                    packed=time.strftime("%Y-%m-%d %H:%M:%S"))
     write_json(staging / RUN_FILE, run_log)
     load_model(staging)                                    # the packed folder loads, or nothing is replaced
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(staging, out_dir)
     return out_dir
 
 
