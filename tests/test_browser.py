@@ -16,10 +16,12 @@ local port, and writes a screenshot of each step into its folder.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -133,13 +135,21 @@ def lab_notebook(tmp_path_factory):
                                stdout=out, stderr=subprocess.STDOUT, env=dict(
                                    os.environ, JUPYTER_CONFIG_DIR=str(root / "config"),
                                    JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
-                                   JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces")))   # not the user's own
+                                   JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces")),   # not the user's own
+                               start_new_session=True)   # its kernels in its group, stopped with it
     try:
         wait_for(f"http://127.0.0.1:{port}/api", lab, log)
         yield f"http://127.0.0.1:{port}/lab/tree/07_timbre_transfer.ipynb", root
     finally:
         lab.terminate()
-        lab.wait(timeout=30)
+        try:
+            lab.wait(timeout=60)   # a busy machine can take a while to shut its kernels down
+        except subprocess.TimeoutExpired:
+            os.killpg(lab.pid, signal.SIGKILL)
+            lab.wait(timeout=30)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(lab.pid, signal.SIGKILL)   # a kernel left behind
 
 
 def test_jupyterlab_runs_notebook_07_and_its_sliders_change_the_sound(chromium, lab_notebook, tmp_path):

@@ -24,6 +24,7 @@ def test_the_shipped_models_are_trained_weights_only_and_play_their_instruments(
         run = json.loads((folder / RUN_FILE).read_text())
         assert shipped.is_weights_only(folder) and run["instrument"] == name and run["config_name"] == "course"
         assert run["step"] == run["config"]["train_steps"] == 800
+        assert run["config"]["learning_rate"] == shipped.instrument_config(name).learning_rate   # its TRAINING
         names = _variables(folder)
         assert any(n.startswith("model/") for n in names) and not any(n.startswith("optimizer") for n in names)
         size = sum(p.stat().st_size for p in (folder / "checkpoints").iterdir())

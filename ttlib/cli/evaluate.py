@@ -5,13 +5,13 @@ import argparse
 import json
 from pathlib import Path
 
-from ttlib.models.shipped import model_folder
+from ttlib.models.shipped import model_folder, model_help
 
 
 def add_parser(commands) -> None:
     p = commands.add_parser("evaluate", help="spectral loss, f0 error (cents), loudness error (dB) on held-out data")
     p.add_argument("--model", required=True, type=model_folder,
-                   help="a model folder, or the name of a model shipped in data/models/ (trumpet, violin)")
+                   help=model_help())
     p.add_argument("--data", default=None, help="dataset folder (default: the one the model was trained on)")
     p.add_argument("--split", default="validation", help="validation (default) or train")
     p.add_argument("--max-examples", type=int, default=32, help="examples to use (default 32)")

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 from ttlib.cli.transfer import add_settings_arguments, settings_from
-from ttlib.models.shipped import model_folder
+from ttlib.models.shipped import model_folder, model_help
 
 
 def add_parser(commands) -> None:
     p = commands.add_parser("live", help="live mode: microphone in, the model's instrument out, while you play")
     p.add_argument("--model", type=model_folder,
-                   help="a model folder, or the name of a model shipped in data/models/ (trumpet, violin)")
+                   help=model_help())
     p.add_argument("--list-devices", action="store_true", help="list the sound devices and exit")
     p.add_argument("--input-device", help="input device: index or (part of a) name; default: the system's")
     p.add_argument("--output-device", help="output device: index or (part of a) name; default: the system's")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ttlib.models.shipped import model_folder
+from ttlib.models.shipped import model_folder, model_help
 
 
 def add_parser(commands) -> None:
@@ -29,7 +29,7 @@ def add_parser(commands) -> None:
     e.add_argument("recording", help="a recording of the instrument the model plays, in a room (at least 2 s; "
                                      "10 s or more of phrases with rests is best)")
     e.add_argument("--model", required=True, type=model_folder,
-                   help="a model folder, or the name of a model shipped in data/models/ (trumpet, violin)")
+                   help=model_help())
     e.add_argument("--out", required=True, metavar="IR.wav", help="where to write the estimated impulse response")
     e.add_argument("--dry", default=None, metavar="DRY.wav",
                    help="also write the model's dry output for the recording: its notes without the room")

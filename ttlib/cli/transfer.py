@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ttlib.models.shipped import model_folder
+from ttlib.models.shipped import model_folder, model_help
 
 if TYPE_CHECKING:
     from ttlib.transfer import Settings
@@ -15,7 +15,7 @@ def add_parser(commands) -> None:
     p = commands.add_parser("transfer", help="play an audio file with a trained model (timbre transfer)")
     p.add_argument("input", help="audio file: any rate, mono or stereo (mixed down), wav/flac/ogg/mp3")
     p.add_argument("--model", required=True, type=model_folder,
-                   help="a model folder, or the name of a model shipped in data/models/ (trumpet, violin)")
+                   help=model_help())
     p.add_argument("--out", required=True, help="WAV to write; the settings go beside it as .json")
     add_settings_arguments(p)
     p.add_argument("--octaves-down", default="auto", choices=["auto", "0", "1", "2"],

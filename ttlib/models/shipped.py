@@ -1,7 +1,7 @@
 """The trained models that ship with the course: one per built-in instrument, weights only.
 
-`data/models/INSTRUMENT/` (trumpet, violin: each of INSTRUMENTS whose model plays it, `PLAYS`;
-the flute's and the saxophone's harmonic parts fall silent in training) is a model folder
+`data/models/INSTRUMENT/` (trumpet, flute, violin: each of INSTRUMENTS whose model plays it, `PLAYS`;
+the saxophone's harmonic part falls silent in training) is a model folder
 (`ttlib.models.checkpoint`) whose checkpoint holds the weights and the configuration only,
 no optimiser state (about 4 MB for `course` instead of 12), so transfer, the sliders,
 the live mode and the demo play on a fresh clone at once. Beside it: the training's
@@ -13,8 +13,8 @@ run log, losses and held-out curve, and in `run.json`:
   - `shipping`: how long each stage took, which `make models` prints before it starts.
 
 `make models` (`python -m ttlib models train`) makes them again: each instrument's built-in
-set (`ttlib.data.build_dataset`), the `course` configuration's 800 steps
-(`ttlib.models.train`, resumable: run it again after Ctrl-C), the measures, then `pack`,
+set (`ttlib.data.build_dataset`), the `course` configuration's 800 steps (the flute's at a lower
+learning rate, TRAINING; `ttlib.models.train`, resumable: run it again after Ctrl-C), the measures, then `pack`,
 which replaces a shipped folder only once the new one is complete.
 A shipped folder cannot be resumed (no optimiser state): train a new folder instead.
 Notebooks 06 (how they were trained), 07 (the model selector), 09 and 10; the demo app.
@@ -42,6 +42,7 @@ from ttlib.models.checkpoint import (
     find_models,
     load_model,
 )
+from ttlib.models.configs import ModelConfig, get_config
 
 INSTRUMENTS = ("trumpet", "flute", "violin", "saxophone")
 """The instruments shipped, in the order `make models` trains them."""
@@ -50,6 +51,17 @@ PLAYS = {"f0_error_cents_median": 10.0, "loudness_error_db": 4.0}
 f0 error in cents) and at the right level (mean loudness error in dB), issue 17's usable model."""
 CONFIG = "course"
 """The configuration they are trained with (its `train_steps`: 800)."""
+TRAINING = {"flute": {"learning_rate": 3e-4}}
+"""What an instrument changes in CONFIG: at `course`'s learning rate (1e-3) the flute's harmonic amplitudes
+fell to silence within its first 100 steps (the filtered noise took over its sound, and nothing brings a
+silenced harmonic synthesiser back); at 3e-4 they stay. The saxophone's fall silent at 1e-3, 3e-4 and 1e-4."""
+
+
+def instrument_config(instrument: str) -> ModelConfig:
+    """The `ttlib.models.ModelConfig` `instrument` is trained with: CONFIG with its TRAINING changes."""
+    import dataclasses
+
+    return dataclasses.replace(get_config(CONFIG), **TRAINING.get(instrument, {})).validate()
 RELOAD_SEED = 1
 """Seed of the built-in take the reload check plays (the training sets are rendered with seed 0)."""
 RELOAD_SECONDS = 8.0
@@ -102,6 +114,13 @@ def model_folder(value: str | os.PathLike) -> Path:
     if not path.exists() and str(value) in INSTRUMENTS and (shipped_dir() / str(value)).is_dir():
         return shipped_dir() / str(value)
     return path
+
+
+def model_help() -> str:
+    """The help of a `--model` option (`model_folder`), naming the shipped models there are (from their
+    folders' names: the command line starts without TensorFlow)."""
+    names = sorted(path.parent.name for path in shipped_dir().glob(f"*/{MODEL_FILE}"))
+    return f"a model folder, or the name of a model shipped in data/models/ ({', '.join(names) or 'none'})"
 
 
 def model_or_shipped(model_dir: str | os.PathLike, instrument: str = "trumpet", log: Callable = print) -> Path:
@@ -265,11 +284,12 @@ def make_models(instruments: tuple | list = INSTRUMENTS, work_dir: str | os.Path
         build_dataset(f"builtin:{name}", data_dir, minutes=minutes, progress=progress, overwrite=True)
         data_s = time.perf_counter() - start
         built_s = float(read_manifest(data_dir).get("build_seconds", data_s))   # also when the set was reused
-        log(f"{name}: training {CONFIG!r} ({model_dir}; Ctrl-C stops, the next run continues)")
+        changes = "".join(f", {k}={v:g}" for k, v in TRAINING.get(name, {}).items())
+        log(f"{name}: training {CONFIG!r}{changes} ({model_dir}; Ctrl-C stops, the next run continues)")
         if is_weights_only(model_dir):
             raise ModelError(f"{model_dir} is a shipped, weights-only model: choose another work folder.")
         _set_aside_if_stale(model_dir, data_dir, log)
-        result = train(data_dir, model_dir, CONFIG, steps=steps, resume=True, progress=progress)
+        result = train(data_dir, model_dir, instrument_config(name), steps=steps, resume=True, progress=progress)
         if result.interrupted:
             raise KeyboardInterrupt
         log(f"{name}: measuring on the held-out recordings and packing into {out_root / name}")
