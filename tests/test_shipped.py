@@ -19,12 +19,13 @@ def _variables(folder):
 
 
 def test_the_shipped_models_are_trained_weights_only_and_play_their_instruments():
-    assert "trumpet" in SHIPPED and set(SHIPPED) <= set(shipped.INSTRUMENTS)   # notebooks 07, 09, 10 play the trumpet
+    assert set(SHIPPED) == set(shipped.INSTRUMENTS)   # all four; notebooks 07, 09, 10 play the trumpet
     for name, folder in SHIPPED.items():
         run = json.loads((folder / RUN_FILE).read_text())
         assert shipped.is_weights_only(folder) and run["instrument"] == name and run["config_name"] == "course"
         assert run["step"] == run["config"]["train_steps"] == 800
         assert run["config"]["learning_rate"] == shipped.instrument_config(name).learning_rate   # its TRAINING
+        assert run.get("started_from", {}).get("model") == shipped.STARTS_FROM.get(name)
         names = _variables(folder)
         assert any(n.startswith("model/") for n in names) and not any(n.startswith("optimizer") for n in names)
         size = sum(p.stat().st_size for p in (folder / "checkpoints").iterdir())

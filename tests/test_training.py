@@ -112,6 +112,21 @@ def test_nothing_is_overwritten_and_mismatches_are_explained(dataset, tmp_path):
         _train(other, tmp_path / "m", config=None, steps=4, resume=True)
 
 
+def test_a_run_can_start_from_another_models_weights(dataset, playing_model, tmp_path):
+    """Fine-tuning: the first step of a run started from a trained model is where that model ended, not where
+    the seed's weights start (the playing model's own first step, the same seed, batch and configuration)."""
+    result = _train(dataset, tmp_path / "tuned", steps=1, start_from=playing_model)
+    fresh_first = float(read_csv(Path(playing_model) / training.LOSSES_FILE)[0]["loss"])
+    trained_last = float(read_csv(Path(playing_model) / training.LOSSES_FILE)[-1]["loss"])
+    assert result.losses[0][1] < 0.8 * fresh_first and result.losses[0][1] < 1.5 * trained_last
+    run = json.loads((tmp_path / "tuned" / checkpoint.RUN_FILE).read_text())
+    assert run["started_from"]["model"] == Path(playing_model).name and run["started_from"]["step"] == 150
+    assert models.load_model(tmp_path / "tuned").step == 1
+    shipped = Path(__file__).resolve().parents[1] / "data" / "models" / "trumpet"   # a course model: not tiny
+    with pytest.raises(models.ModelError, match="Cannot start from .*another architecture"):
+        _train(dataset, tmp_path / "other", steps=1, start_from=shipped)
+
+
 def test_loading_checks_that_the_files_belong_together(dataset, tmp_path):
     _train(dataset, tmp_path / "m", steps=2)
     loaded = checkpoint.load_model(tmp_path / "m")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ttlib.models.shipped import model_folder
+
 
 def add_parser(commands) -> None:
     p = commands.add_parser("train", help="train a DDSP autoencoder into a model folder")
@@ -13,6 +15,9 @@ def add_parser(commands) -> None:
                    help="train until this many steps in total (default: the config's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, noise and data order (default 0)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out from its last checkpoint")
+    p.add_argument("--start-from", default=None, type=model_folder, metavar="MODEL",
+                   help="start from this model's weights instead of the seed's (fine-tuning; the same --config): "
+                        "a model folder, or a shipped model's name (trumpet, ...)")
     p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
     p.add_argument("--stop-after-minutes", type=float, default=None,
                    help="stop and save after this much wall time (resume later with --resume)")
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     result = train(args.data, args.out, config=config, steps=args.steps, seed=args.seed, resume=args.resume,
                    checkpoint_every=args.checkpoint_every, progress=not args.quiet,
                    stop_after_seconds=args.stop_after_minutes * 60 if args.stop_after_minutes else None,
-                   strategy=args.strategy)
+                   strategy=args.strategy, start_from=args.start_from)
     last = f", last loss {result.losses[-1][1]:.3f}" if result.losses else ""
     held = f", held-out spectral loss {result.validation[-1][1]:.3f}" if result.validation else ""
     print(f"{args.out}: step {result.step} ({len(result.losses)} this run in {result.seconds:.0f} s, "

@@ -1,7 +1,6 @@
 """The trained models that ship with the course: one per built-in instrument, weights only.
 
-`data/models/INSTRUMENT/` (trumpet, flute, violin: each of INSTRUMENTS whose model plays it, `PLAYS`;
-the saxophone's harmonic part falls silent in training) is a model folder
+`data/models/INSTRUMENT/` (each of INSTRUMENTS whose model plays it, `PLAYS`: all four) is a model folder
 (`ttlib.models.checkpoint`) whose checkpoint holds the weights and the configuration only,
 no optimiser state (about 4 MB for `course` instead of 12), so transfer, the sliders,
 the live mode and the demo play on a fresh clone at once. Beside it: the training's
@@ -14,7 +13,8 @@ run log, losses and held-out curve, and in `run.json`:
 
 `make models` (`python -m ttlib models train`) makes them again: each instrument's built-in
 set (`ttlib.data.build_dataset`), the `course` configuration's 800 steps (the flute's at a lower
-learning rate, TRAINING; `ttlib.models.train`, resumable: run it again after Ctrl-C), the measures, then `pack`,
+learning rate, TRAINING; the saxophone's from the trumpet's weights, STARTS_FROM; `ttlib.models.train`,
+resumable: run it again after Ctrl-C), the measures, then `pack`,
 which replaces a shipped folder only once the new one is complete.
 A shipped folder cannot be resumed (no optimiser state): train a new folder instead.
 Notebooks 06 (how they were trained), 07 (the model selector), 09 and 10; the demo app.
@@ -55,6 +55,9 @@ TRAINING = {"flute": {"learning_rate": 3e-4}}
 """What an instrument changes in CONFIG: at `course`'s learning rate (1e-3) the flute's harmonic amplitudes
 fell to silence within its first 100 steps (the filtered noise took over its sound, and nothing brings a
 silenced harmonic synthesiser back); at 3e-4 they stay. The saxophone's fall silent at 1e-3, 3e-4 and 1e-4."""
+STARTS_FROM = {"saxophone": "trumpet"}
+"""Instruments trained from another shipped model's weights instead of the seed's (`train`'s `start_from`):
+from the trumpet's, the saxophone's harmonics play from the first step (from the seed's they fall silent)."""
 
 
 def instrument_config(instrument: str) -> ModelConfig:
@@ -244,6 +247,16 @@ def _set_aside_if_stale(model_dir: Path, data_dir: Path, log) -> None:
         log(f"{model_dir} was trained on other data (the built-in set changed since): moved to {aside}")
 
 
+def _start_folder(name: str, out_root: Path) -> Path:
+    """The model `name` starts from (STARTS_FROM): the one made into `out_root`, else the shipped one."""
+    start = STARTS_FROM[name]
+    for folder in (out_root / start, shipped_dir() / start):
+        if (folder / MODEL_FILE).is_file():
+            return folder
+    raise ModelError(f"The {name} starts from the {start} model, and neither {out_root} nor {shipped_dir()} has "
+                     f"one: make it first (python -m ttlib models train {start} {name}).")
+
+
 def shortfalls(held_out: dict, require: dict | None = None) -> list[str]:
     """The measures of `held_out` (`evaluate`'s) that miss `require` (default `PLAYS`), as text; [] when none."""
     require = PLAYS if require is None else require
@@ -285,11 +298,14 @@ def make_models(instruments: tuple | list = INSTRUMENTS, work_dir: str | os.Path
         data_s = time.perf_counter() - start
         built_s = float(read_manifest(data_dir).get("build_seconds", data_s))   # also when the set was reused
         changes = "".join(f", {k}={v:g}" for k, v in TRAINING.get(name, {}).items())
+        changes += f", from the {STARTS_FROM[name]}'s weights" if name in STARTS_FROM else ""
         log(f"{name}: training {CONFIG!r}{changes} ({model_dir}; Ctrl-C stops, the next run continues)")
         if is_weights_only(model_dir):
             raise ModelError(f"{model_dir} is a shipped, weights-only model: choose another work folder.")
         _set_aside_if_stale(model_dir, data_dir, log)
-        result = train(data_dir, model_dir, instrument_config(name), steps=steps, resume=True, progress=progress)
+        start_from = _start_folder(name, out_root) if name in STARTS_FROM else None
+        result = train(data_dir, model_dir, instrument_config(name), steps=steps, resume=True, progress=progress,
+                       start_from=start_from)
         if result.interrupted:
             raise KeyboardInterrupt
         log(f"{name}: measuring on the held-out recordings and packing into {out_root / name}")

@@ -204,7 +204,8 @@ def _prepare_folder(out_dir: Path, config, resume: bool, fingerprint: dict, data
 def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str | ModelConfig | None = "course",
           steps: int | None = None, seed: int = 0, resume: bool = False, checkpoint_every: int = 100,
           validate_every: int | None = None, validation_examples: int = 16, progress: bool = True,
-          tensorboard: bool = True, stop_after_seconds: float | None = None, strategy: str = "default") -> TrainResult:
+          tensorboard: bool = True, stop_after_seconds: float | None = None, strategy: str = "default",
+          start_from: str | os.PathLike | None = None) -> TrainResult:
     """Train a DDSP autoencoder on a dataset and save it as a model folder.
 
     Args:
@@ -228,6 +229,9 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
         if interrupted; resume later with `resume=True`.
       strategy: "default" (one device), "mirrored", "multiworker" or "tpu"
         (`ttlib.models.distribute`): the global batch split across the replicas.
+      start_from: a model folder whose weights a new run starts from instead of the seed's
+        (fine-tuning: a model of the same architecture; the optimiser starts afresh, at step 0).
+        Recorded in the run log; ignored when resuming (the run's own checkpoint continues).
 
     Returns:
       A `TrainResult`. Ctrl-C (or the notebook's stop button) saves a checkpoint
@@ -293,11 +297,14 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
         _keep_rows_up_to(out_dir / LOSSES_FILE, start_step, LOSSES_HEADER)
         _keep_rows_up_to(out_dir / VALIDATION_FILE, start_step, VALIDATION_HEADER)
     else:
+        started_from = _restore_weights(model, start_from, scope) if start_from is not None else None
         out_dir.mkdir(parents=True, exist_ok=True)
         ckpt.write_model_files(out_dir, cfg, statistics, fingerprint, 0)
         run_log = {"config": json.loads(cfg.to_json()), "config_name": cfg.name, "seed": seed,
                    "data": fingerprint, "versions": versions(), "sessions": [],
                    "parameters": count_parameters(model)}
+        if started_from is not None:
+            run_log["started_from"] = started_from
 
     result = TrainResult(out_dir, start_step)
     if start_step >= steps:
@@ -360,6 +367,22 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
             shutil.rmtree(worker_dir, ignore_errors=True)
             result.model_dir = model_dir
     return result
+
+
+def _restore_weights(model, folder: str | os.PathLike, scope) -> dict:
+    """Load the weights of the model folder `folder` into the built `model` (`train`'s `start_from`);
+    returns what the run log records of it."""
+    import tensorflow as tf
+
+    found = ckpt.check_model_folder(folder)
+    try:
+        with scope():
+            tf.train.Checkpoint(model=model).restore(found.checkpoint).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
+        raise ModelError(f"Cannot start from {folder}: {str(exc).splitlines()[0][:300]}. Its model has another "
+                         f"architecture ({found.config.name!r}); start from a model of this configuration.") from None
+    return {"model": Path(folder).name, "config_name": found.config.name, "step": found.step,
+            "train_sha256": found.info.get("dataset", {}).get("train_sha256")}
 
 
 def _finish_run_log(out_dir: Path, run_log: dict, session: dict, step: int, wall_seconds: float) -> None:
