@@ -379,8 +379,9 @@ def _restore_weights(model, folder: str | os.PathLike, scope) -> dict:
         with scope():
             tf.train.Checkpoint(model=model).restore(found.checkpoint).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
-        raise ModelError(f"Cannot start from {folder}: {str(exc).splitlines()[0][:300]}. Its model has another "
-                         f"architecture ({found.config.name!r}); start from a model of this configuration.") from None
+        why = str(exc).splitlines()[0][:300].rstrip(".")
+        raise ModelError(f"Cannot start from {folder}: {why}. Its model has another architecture "
+                         f"({found.config.name!r}); start from a model of this configuration.") from None
     return {"model": Path(folder).name, "config_name": found.config.name, "step": found.step,
             "train_sha256": found.info.get("dataset", {}).get("train_sha256")}
 
