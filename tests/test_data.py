@@ -239,3 +239,63 @@ def test_ddsps_trainer_takes_a_batch_from_the_provider(tmp_path):
     trainer = models.make_trainer(models.build_autoencoder(config), config)
     losses = models.train_steps(trainer, {k: batch[k] for k in ("audio", "f0_hz", "loudness_db")}, 2)
     assert all(np.isfinite(losses))
+
+
+def _audio_records(path):
+    spec = {"recording_id": tf.io.FixedLenFeature([], tf.string), "audio": tf.io.VarLenFeature(tf.float32),
+            "loudness_db": tf.io.VarLenFeature(tf.float32)}
+    out = []
+    for raw in tf.data.TFRecordDataset(str(path)):
+        parsed = tf.io.parse_single_example(raw, spec)
+        out.append((parsed["recording_id"].numpy().decode(),
+                    *(tf.sparse.to_dense(parsed[k]).numpy() for k in ("audio", "loudness_db"))))
+    return out
+
+
+def test_a_room_plays_every_whole_recording_in_it_before_its_features(urmp_folder, tmp_path):
+    from scipy.signal import oaconvolve
+
+    from ttlib.audio.room import load_impulse_response, shoebox
+
+    h, _ = shoebox(0.6, [9.0, 7.0, 3.5])
+    soundfile.write(str(tmp_path / "room.wav"), h, 16000, subtype="FLOAT")
+    kwargs = dict(validation_fraction=0.0, cache_dir=None, progress=False)
+    dry = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "dry", **kwargs)
+    wet = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "wet", room=tmp_path / "room.wav", **kwargs)
+    manifest = data.read_manifest(wet)
+    assert manifest["params"]["room"]["path"] == str(tmp_path / "room.wav")
+    assert all("played in the room room.wav" in " ".join(r["notes"]) for r in manifest["recordings"])
+    ir = load_impulse_response(tmp_path / "room.wav")
+    items, _ = sources.urmp_items(str(urmp_folder), "tpt", 250.0)
+    whole = {item.recording_id: oaconvolve(item.audio, ir)[:item.audio.size] for item in items}
+    dry_records, wet_records = _audio_records(dry / "train.tfrecord"), _audio_records(wet / "train.tfrecord")
+    assert len(wet_records) == len(dry_records) == 9
+    seen = {}
+    for (rid, audio, loudness), (_, _, dry_loudness) in zip(wet_records, dry_records):
+        start = 16000 * seen.get(rid, 0)     # windows 1 s apart: the room's tail carried over from the one before
+        np.testing.assert_allclose(audio, whole[rid][start:start + audio.size], atol=1e-4)
+        seen[rid] = seen.get(rid, 0) + 1
+        assert loudness.shape == dry_loudness.shape
+    # the annotated f0 stays on its frames
+    assert [f0.size for _, f0 in _records(wet / "train.tfrecord")] == [1000] * 9
+    soundfile.write(str(tmp_path / "room.wav"), h, 16000, subtype="FLOAT")    # the same room written again
+    mtime = (wet / "train.tfrecord").stat().st_mtime_ns
+    data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "wet", room=tmp_path / "room.wav", **kwargs)
+    assert (wet / "train.tfrecord").stat().st_mtime_ns == mtime                 # up to date: not built again
+    with pytest.raises(data.DatasetError, match="other settings"):      # a room is part of the dataset's settings
+        data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "dry", room=tmp_path / "room.wav", **kwargs)
+
+
+def test_a_bad_room_is_named_and_nothing_is_written(urmp_folder, tmp_path):
+    from ttlib.core.errors import AudioError
+
+    soundfile.write(str(tmp_path / "silent.wav"), np.zeros(1600), 16000)
+    with pytest.raises(AudioError, match="silent"):
+        data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "ds", room=tmp_path / "silent.wav", cache_dir=None,
+                           progress=False)
+    assert not (tmp_path / "ds").exists()
+    result = subprocess.run([sys.executable, "-m", "ttlib", "data", "build", "--source", f"urmp:{urmp_folder}",
+                             "--out", str(tmp_path / "ds"), "--room", str(tmp_path / "missing.wav")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "missing.wav" in result.stderr and not (tmp_path / "ds").exists()

@@ -67,6 +67,12 @@ def test_a_shipped_model_is_played_by_name_and_cannot_be_resumed(tmp_path, small
                           text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "data build --source builtin:trumpet" in done.stderr
+    listed = subprocess.run([sys.executable, "-m", "ttlib", "models", "list"], capture_output=True, text=True).stdout
+    lines = {line.split()[0]: line for line in listed.splitlines() if line.startswith("  ")}
+    for name in SHIPPED:                              # how each was trained, and the figures its run log holds
+        config = shipped.instrument_config(name)
+        start = f" from {shipped.STARTS_FROM[name]}'s step 800" if name in shipped.STARTS_FROM else ""
+        assert f"course at learning rate {config.learning_rate:g}{start}, step 800: held-out" in lines[name]
 
 
 def test_make_models_builds_trains_measures_and_packs_without_touching_the_shipped(tmp_path):

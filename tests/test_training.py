@@ -1,4 +1,5 @@
 """ttlib.models (training, the loop, model folders, evaluation) and `python -m ttlib train|evaluate`."""
+import gc
 import json
 import signal
 import subprocess
@@ -112,7 +113,7 @@ def test_nothing_is_overwritten_and_mismatches_are_explained(dataset, tmp_path):
         _train(other, tmp_path / "m", config=None, steps=4, resume=True)
 
 
-def test_a_run_can_start_from_another_models_weights(dataset, playing_model, tmp_path):
+def test_a_run_can_start_from_another_models_weights(dataset, playing_model, tmp_path, capsys, caplog):
     """Fine-tuning: the first step of a run started from a trained model is where that model ended, not where
     the seed's weights start (the playing model's own first step, the same seed, batch and configuration)."""
     result = _train(dataset, tmp_path / "tuned", steps=1, start_from=playing_model)
@@ -125,6 +126,18 @@ def test_a_run_can_start_from_another_models_weights(dataset, playing_model, tmp
     shipped = Path(__file__).resolve().parents[1] / "data" / "models" / "trumpet"   # a course model: not tiny
     with pytest.raises(models.ModelError, match="Cannot start from .*another architecture"):
         _train(dataset, tmp_path / "other", steps=1, start_from=shipped)
+    with pytest.raises(models.ModelError, match="Cannot start from .*no model folder there.*models list"):
+        _train(dataset, tmp_path / "other", steps=1, start_from=tmp_path / "nowhere")
+    assert not (tmp_path / "other").exists()
+    capsys.readouterr()
+    _train(dataset, tmp_path / "tuned", steps=2, resume=True, start_from=playing_model)   # a run's own weights go on
+    assert "resumes its own run from step 1" in capsys.readouterr().out
+    assert models.load_model(tmp_path / "tuned").step == 2
+    with caplog.at_level("WARNING", logger="tensorflow"):     # finished: no optimiser slot is left unrestored
+        _train(dataset, tmp_path / "tuned", steps=2, resume=True)
+        gc.collect()
+    assert "already trained to step 2 (asked for 2); nothing to do" in capsys.readouterr().out
+    assert not [r for r in caplog.records if "optimizer" in r.getMessage()]
 
 
 def test_loading_checks_that_the_files_belong_together(dataset, tmp_path):

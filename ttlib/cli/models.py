@@ -45,7 +45,9 @@ def _figures(folder) -> str:
         text = f"held-out spectral loss {final['validation_spectral_loss']:.2f} (training's measure)"
     else:
         text = "no held-out figures"
-    return f"{found.config.name}, step {found.step}: {text}"
+    start = run.get("started_from")
+    start = f" from {start['model']}'s step {start['step']}" if start else ""
+    return f"{found.config.name} at learning rate {found.config.learning_rate:g}{start}, step {found.step}: {text}"
 
 
 def list_models(args: argparse.Namespace) -> int:

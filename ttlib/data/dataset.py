@@ -7,7 +7,9 @@
     Magenta's preprocessed URMP TFRecords
     (`urmp_<inst>_solo_ddsp_conditioning_{train,test}*.tfrecord*`);
   - "folder:PATH": any folder of recordings, searched recursively
-(see `ttlib.data.sources`) and writes to `out_dir`:
+(see `ttlib.data.sources`), each recording played in a room first if `room` names an
+impulse response (`play_in_room`: reverberant training data, as the DDSP paper's
+dereverberation experiment trains on; notebook 10), and writes to `out_dir`:
   - `train.tfrecord`, `validation.tfrecord`: examples in ddsp's format (`audio`
     [n_samples], `f0_hz`, `f0_confidence`, `loudness_db` [n_frames]), read by
     `provider()` (ddsp's `TFRecordProvider`) for ddsp's trainer, or by
@@ -22,6 +24,7 @@ sides. Taught in notebook 05.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -91,7 +94,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
                   validation_fraction: float = 0.1, seed: int = 0, minutes: float | None = None,
                   instrument: str = "tpt", cache_dir: str | os.PathLike | None = "default",
                   overwrite: bool = False, progress: bool = True, runner: str | None = None,
-                  pipeline_options: str | list | None = None, staging: str | None = None) -> Path:
+                  pipeline_options: str | list | None = None, staging: str | None = None,
+                  room: str | os.PathLike | None = None) -> Path:
     """Build a training set from `source` into `out_dir` (see the module's docstring).
 
     Args:
@@ -118,6 +122,9 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
         ("--project=P,--region=R,--temp_location=gs://...") or a list of flags.
       staging: where the workers write each recording's features (a folder every worker and this
         machine can reach: local for "direct", gs://... for Dataflow); default `out_dir` + ".staging".
+      room: an impulse response's audio file: every recording is played in that room
+        before its features are computed (`play_in_room`), so f0, loudness and the
+        audio target all hold its reverberation. None: the recordings as they are.
 
     Returns:
       `out_dir` as a Path. If it already holds a dataset built with the same
@@ -125,6 +132,7 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
 
     Raises:
       DatasetError: a bad source, an `out_dir` holding something else, or no usable audio.
+      MissingFileError, AudioError: a `room` that is missing, not audio, silent or too long.
     """
     kind, arg = parse_source(source)
     out_dir = Path(out_dir)
@@ -143,6 +151,13 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     render = builtin_render(arg) if kind == "builtin" else None
     if render is not None:
         params["builtin"] = render                          # true dynamics: not the samples of before
+    impulse_response = None
+    if room is not None:
+        from ttlib.audio.room import load_impulse_response
+
+        impulse_response = load_impulse_response(room, SAMPLE_RATE)       # unit energy; a bad file is named here
+        params["room"] = {"path": str(room),                              # the samples, not the file's bytes:
+                          "sha256": hashlib.sha256(impulse_response.tobytes()).hexdigest()}   # (a PEAK chunk's time)
     if runner is not None:
         check_pipeline(runner, pipeline_options, staging)           # a mistake is named before any work
     if _up_to_date(out_dir, params, overwrite):
@@ -151,6 +166,9 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     start = time.perf_counter()
     cache = None if cache_dir is None else (paths.cache_dir() if cache_dir == "default" else Path(cache_dir))
     if kind == "urmp" and any(urmp_tfrecord_files(arg, instrument).values()):
+        if impulse_response is not None:
+            raise DatasetError(f"{arg} holds Magenta's URMP TFRecords, whose features are computed already; a room "
+                               "can only be applied to audio. Point urmp: at the URMP folder of WAV stems instead.")
         return _import_urmp_tfrecords(arg, instrument, out_dir, params, frame_rate, int(example_seconds), start)
     if kind == "builtin":
         items, skipped = builtin_items(arg, minutes, seed, frame_rate, cache, progress)
@@ -162,6 +180,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
         raise DatasetError(f"No usable recording in {source}: "
                            + "; ".join(f"{Path(s['path']).name}: {s['reason']}" for s in skipped))
 
+    if impulse_response is not None:
+        play_in_room(items, impulse_response, Path(room).name)
     example_frames = int(example_seconds * frame_rate)
     example_samples = int(example_seconds * SAMPLE_RATE)
     pad_short(items, example_samples, frame_rate)
@@ -212,6 +232,20 @@ def _up_to_date(out_dir: Path, params: dict, overwrite: bool) -> bool:
     return False
 
 
+def play_in_room(items: list, impulse_response: np.ndarray, name: str) -> None:
+    """Convolve each recording, whole, with `impulse_response` (unit energy), in place; same length.
+
+    Whole recordings, not examples: a note's reverberation carries on into the next
+    example as it would in the hall. The length is kept (the tail after a recording's
+    last sample is cut), so any given f0 stays on its frames; the notes say so.
+    """
+    from scipy.signal import oaconvolve
+
+    for item in items:
+        item.audio = oaconvolve(item.audio, impulse_response)[:item.audio.size].astype(np.float32)
+        item.notes.append(f"played in the room {name} ({impulse_response.size / SAMPLE_RATE:.2f} s impulse response)")
+
+
 def pad_short(items: list, example_samples: int, frame_rate: float) -> None:
     """Pad recordings shorter than one example with silence (their notes say so), in place."""
     hop = hop_length(SAMPLE_RATE, frame_rate)
@@ -232,13 +266,13 @@ def _features_of(items: list, method: str, f0_method: str | None, frame_rate: fl
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=round(sum(item.audio.size for item in items) / SAMPLE_RATE, 1), unit="s",
-                   desc=f"features ({method})", leave=False)
+        tenths = [int(round(10 * item.audio.size / SAMPLE_RATE)) for item in items]      # whole: no float overshoot
+        bar = tqdm(total=sum(tenths), unit="s", unit_scale=0.1, desc=f"features ({method})", leave=False)
     per_recording = {}
     for item in items:
         per_recording[item.recording_id] = (item, *recording_features(item, method, f0_method, frame_rate, cache))
         if bar is not None:
-            bar.update(round(item.audio.size / SAMPLE_RATE, 1))
+            bar.update(int(round(10 * item.audio.size / SAMPLE_RATE)))
     if bar is not None:
         bar.close()
     return per_recording

@@ -282,16 +282,19 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
         model({k: tf.convert_to_tensor(v) for k, v in sampler.batch(0).items()}, training=False)  # build
     checkpoint = ckpt.checkpoint_object(model, trainer.optimizer, cfg)     # (its string variable: not distributed)
     manager = ckpt.checkpoint_manager(checkpoint, out_dir)
-    start_step = 0
+    start_step, restored = 0, None
     if existing is not None:
         try:
             with scope():
-                checkpoint.restore(existing).assert_existing_objects_matched()
+                restored = checkpoint.restore(existing).assert_existing_objects_matched()
         except (AssertionError, ValueError, IndexError, tf.errors.OpError) as exc:
             raise ModelError(f"Cannot resume from {existing}: {str(exc).splitlines()[0][:300]}. The "
                              "checkpoint is damaged or from another model; delete it to fall back to the "
                              "previous one, or train into a new folder.") from None
         start_step = ckpt.checkpoint_step(existing)
+        if start_from is not None:
+            print(f"{out_dir} resumes its own run from step {start_step}; start_from ({start_from}) is used only "
+                  "when a run begins, so it is ignored.")
         if int(trainer.step.numpy()) != start_step:
             raise ModelError(f"{existing} holds optimiser step {int(trainer.step.numpy())}, not {start_step}.")
         _keep_rows_up_to(out_dir / LOSSES_FILE, start_step, LOSSES_HEADER)
@@ -309,6 +312,8 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: str |
     result = TrainResult(out_dir, start_step)
     if start_step >= steps:
         print(f"{out_dir} is already trained to step {start_step} (asked for {steps}); nothing to do.")
+        if restored is not None:
+            restored.expect_partial()             # the optimiser's slots, made at a first step that never comes
         return result
     previous_seconds = sum(s.get("seconds", 0.0) for s in run_log.get("sessions", []))
     session = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "from_step": start_step, "versions": versions(),
@@ -374,6 +379,9 @@ def _restore_weights(model, folder: str | os.PathLike, scope) -> dict:
     returns what the run log records of it."""
     import tensorflow as tf
 
+    if not Path(folder).is_dir():
+        raise ModelError(f"Cannot start from {folder}: there is no model folder there. Give the folder a trained "
+                         "model was saved in, or a shipped model's name (`python -m ttlib models list`).")
     found = ckpt.check_model_folder(folder)
     try:
         with scope():

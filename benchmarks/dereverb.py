@@ -1,0 +1,98 @@
+"""Removing a room: does a model trained on reverberant data play dry? (issue 15; notebook 10, section 7)
+
+    .venv/bin/python benchmarks/dereverb.py [--work data/generated/dereverb] [--steps 800] [--minutes 12]
+
+The DDSP paper's dereverberation experiment, on the built-in trumpet: the trumpet rendered dry
+(`builtin:trumpet:dry`), every whole recording played in the 1.0 s image-source hall of
+benchmarks/room_estimate.py (`data build --room`), so that f0, loudness and the audio target all
+hold the hall; the shipped trumpet fine-tuned on it for `--steps` (`train --start-from trumpet`;
+its `course` room, a gain and a T60 per octave, learns the hall). Then, on 20 s of another
+performance (seed 7) played in the same hall:
+- the learned room against the hall: T30 and DRR (what training takes of the room);
+- how long the model's dry output (its room left out) takes to fall 20 dB after each note end
+  before a rest (median; issue 15's target: 50 ms), against the recording's and the dry
+  trumpet's own (its soundfont's release), and with the dry trumpet's f0 and loudness as input;
+the baseline, measured in the same run: the shipped trumpet, trained on FluidSynth's light reverb.
+About 17 minutes on 2 cores the first time (data 3, training 12); the folders are kept and
+reused (the training resumes). The README's *Rooms* gives the figures.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import ttlib
+
+REPO = Path(__file__).resolve().parent.parent
+HALL = (1.0, [20.0, 15.0, 8.0])
+
+
+def measure(model: Path, dry, recording, hall, ends) -> dict:
+    """The learned room against `hall`, and the dry output's fall after `ends` (s), for `recording` and `dry`."""
+    from ttlib.audio.room import fall_times, measure_room
+    from ttlib.transfer import Synthesizer
+    from ttlib.transfer.room import model_room
+    from ttlib.transfer.room_estimate import dry_output
+
+    sr = ttlib.SAMPLE_RATE
+    synth = Synthesizer(model)
+    learned, true = measure_room(model_room(synth.loaded).ir, sr), measure_room(hall, sr)
+    wet_out, dry_out = dry_output(recording, synth)[0], dry_output(dry, synth)[0]
+    return {"t30": learned.t30, "t30_true": true.t30, "drr": learned.drr, "drr_true": true.drr,
+            "fall_ms": 1000 * np.median(fall_times(wet_out, ends, sr)),
+            "falls_ms": np.round(1000 * fall_times(wet_out, ends, sr)).astype(int).tolist(),
+            "fall_dry_input_ms": 1000 * np.median(fall_times(dry_out, ends, sr))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", default=str(REPO / "data" / "generated" / "dereverb"))
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--minutes", type=float, default=12.0, help="of the built-in trumpet to train on")
+    parser.add_argument("--seconds", type=float, default=20.0, help="of the performance measured on")
+    args = parser.parse_args()
+
+    import soundfile
+    from scipy.signal import oaconvolve
+
+    from ttlib.audio.room import fall_times, shoebox
+    from ttlib.data import build_dataset, builtin
+    from ttlib.models import train
+    from ttlib.models.shipped import shipped_dir
+
+    sr = ttlib.SAMPLE_RATE
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    hall = shoebox(*HALL)[0]
+    soundfile.write(str(work / "hall.wav"), hall, sr, subtype="FLOAT")
+    data_dir = build_dataset("builtin:trumpet:dry", work / "data", minutes=args.minutes, room=work / "hall.wav")
+    model_dir = work / "model"
+    shipped = shipped_dir() / "trumpet"
+    resume = (model_dir / "run.json").is_file()
+    train(data_dir, model_dir, steps=args.steps, resume=resume, start_from=None if resume else shipped)
+
+    take = builtin.recordings(builtin.build("trumpet", minutes=max(1.0, args.seconds / 40), seed=7, effects=False,
+                                            progress=False))[0]
+    dry = take.audio[:int(args.seconds * sr)]
+    notes = take.performance.notes
+    ends = [n[3] for i, n in enumerate(notes[:-1]) if notes[i + 1][2] - n[3] >= 0.3 and n[3] < dry.size / sr - 0.5]
+    recording = oaconvolve(dry, hall)[:dry.size].astype(np.float32)
+    recording *= 0.5 / np.abs(recording).max()
+    print(f"{dry.size / sr:.0f} s of the dry built-in trumpet (seed 7) in the {HALL[0]} s hall, {len(ends)} note ends "
+          f"before a rest: the dry trumpet falls 20 dB in {1000 * np.median(fall_times(dry, ends, sr)):.0f} ms, the "
+          f"recording in {1000 * np.median(fall_times(recording, ends, sr)):.0f} ms (medians)")
+    rows = {"shipped trumpet (baseline)": measure(shipped, dry, recording, hall, ends),
+            f"trained in the hall ({args.steps} steps)": measure(model_dir, dry, recording, hall, ends)}
+    base = rows["shipped trumpet (baseline)"]["fall_ms"]
+    print(f"{'model':34s} {'T30 (s)':>14s} {'DRR (dB)':>14s} {'dry output falls (ms)':>34s} {'dry input (ms)':>14s}")
+    for label, m in rows.items():
+        print(f"{label:34s} {m['t30']:5.2f} / {m['t30_true']:5.2f} {m['drr']:+5.1f} / {m['drr_true']:+5.1f} "
+              f"{m['fall_ms']:6.0f} (x{m['fall_ms'] / base:4.2f}) "
+              f"{str(m['falls_ms']):>20s} {m['fall_dry_input_ms']:14.0f}")
+    print("(learned / the hall's own; the dry output's fall against the baseline's)")
+
+
+if __name__ == "__main__":
+    main()
