@@ -40,7 +40,8 @@ def measure(model: Path, dry, recording, hall, ends) -> dict:
     synth = Synthesizer(model)
     learned, true = measure_room(model_room(synth.loaded).ir, sr), measure_room(hall, sr)
     wet_out, dry_out = dry_output(recording, synth)[0], dry_output(dry, synth)[0]
-    return {"t30": learned.t30, "t30_true": true.t30, "drr": learned.drr, "drr_true": true.drr,
+    return {"step": synth.loaded.step, "t30": learned.t30, "t30_true": true.t30,
+            "drr": learned.drr, "drr_true": true.drr,
             "fall_ms": 1000 * np.median(fall_times(wet_out, ends, sr)),
             "falls_ms": np.round(1000 * fall_times(wet_out, ends, sr)).astype(int).tolist(),
             "fall_dry_input_ms": 1000 * np.median(fall_times(dry_out, ends, sr))}
@@ -83,8 +84,9 @@ def main() -> None:
     print(f"{dry.size / sr:.0f} s of the dry built-in trumpet (seed 7) in the {HALL[0]} s hall, {len(ends)} note ends "
           f"before a rest: the dry trumpet falls 20 dB in {1000 * np.median(fall_times(dry, ends, sr)):.0f} ms, the "
           f"recording in {1000 * np.median(fall_times(recording, ends, sr)):.0f} ms (medians)")
+    tuned = measure(model_dir, dry, recording, hall, ends)       # (a folder trained further before: its own step)
     rows = {"shipped trumpet (baseline)": measure(shipped, dry, recording, hall, ends),
-            f"trained in the hall ({args.steps} steps)": measure(model_dir, dry, recording, hall, ends)}
+            f"trained in the hall (step {tuned['step']})": tuned}
     base = rows["shipped trumpet (baseline)"]["fall_ms"]
     print(f"{'model':34s} {'T30 (s)':>14s} {'DRR (dB)':>14s} {'dry output falls (ms)':>34s} {'dry input (ms)':>14s}")
     for label, m in rows.items():
