@@ -89,10 +89,12 @@ def main() -> None:
     notes = take.performance.notes
     ends = [n[3] for i, n in enumerate(notes[:-1]) if notes[i + 1][2] - n[3] >= 0.3 and n[3] < dry.size / sr - 0.5]
     recording = oaconvolve(dry, hall)[:dry.size].astype(np.float32)
-    recording *= 0.5 / np.abs(recording).max()
+    scale = 0.5 / np.abs(recording).max()
+    recording *= scale
     print(f"{dry.size / sr:.0f} s of the dry built-in trumpet (seed 7) in the {HALL[0]} s hall, {len(ends)} note ends "
           f"before a rest: the dry trumpet falls 20 dB in {1000 * np.median(fall_times(dry, ends, sr)):.0f} ms, the "
           f"recording in {1000 * np.median(fall_times(recording, ends, sr)):.0f} ms (medians)")
+    dry = (dry * scale).astype(np.float32)                     # at the recording's level (its loudness is given)
     tuned = measure(model_dir, dry, recording, hall, ends)       # (a folder trained further before: its own step)
     rows = {"shipped trumpet (baseline)": measure(shipped, dry, recording, hall, ends),
             f"trained in the hall (step {tuned['step']})": tuned}
