@@ -40,6 +40,7 @@ from ttlib.models.checkpoint import (
     checkpoint_manager,
     checkpoint_object,
     find_models,
+    latest_checkpoint,
     load_model,
 )
 from ttlib.models.configs import ModelConfig, get_config
@@ -303,7 +304,8 @@ def make_models(instruments: tuple | list = INSTRUMENTS, work_dir: str | os.Path
         if is_weights_only(model_dir):
             raise ModelError(f"{model_dir} is a shipped, weights-only model: choose another work folder.")
         _set_aside_if_stale(model_dir, data_dir, log)
-        start_from = _start_folder(name, out_root) if name in STARTS_FROM else None
+        begins = not (model_dir.is_dir() and latest_checkpoint(model_dir))       # a run in progress goes on
+        start_from = _start_folder(name, out_root) if name in STARTS_FROM and begins else None
         result = train(data_dir, model_dir, instrument_config(name), steps=steps, resume=True, progress=progress,
                        start_from=start_from)
         if result.interrupted:
