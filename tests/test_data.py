@@ -252,7 +252,7 @@ def _audio_records(path):
     return out
 
 
-def test_a_room_plays_every_whole_recording_in_it_before_its_features(urmp_folder, tmp_path):
+def test_a_room_plays_every_whole_recording_in_it_before_its_features(urmp_folder, tmp_path, monkeypatch):
     from scipy.signal import oaconvolve
 
     from ttlib.audio.room import load_impulse_response, shoebox
@@ -263,7 +263,7 @@ def test_a_room_plays_every_whole_recording_in_it_before_its_features(urmp_folde
     dry = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "dry", **kwargs)
     wet = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "wet", room=tmp_path / "room.wav", **kwargs)
     manifest = data.read_manifest(wet)
-    assert manifest["params"]["room"]["path"] == str(tmp_path / "room.wav")
+    assert manifest["params"]["room"]["path"] == str((tmp_path / "room.wav").resolve())
     assert all("played in the room room.wav" in " ".join(r["notes"]) for r in manifest["recordings"])
     ir = load_impulse_response(tmp_path / "room.wav")
     items, _ = sources.urmp_items(str(urmp_folder), "tpt", 250.0)
@@ -282,8 +282,24 @@ def test_a_room_plays_every_whole_recording_in_it_before_its_features(urmp_folde
     mtime = (wet / "train.tfrecord").stat().st_mtime_ns
     data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "wet", room=tmp_path / "room.wav", **kwargs)
     assert (wet / "train.tfrecord").stat().st_mtime_ns == mtime                 # up to date: not built again
+    monkeypatch.chdir(tmp_path)
+    data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "wet", room="room.wav", **kwargs)    # by another path
+    assert (wet / "train.tfrecord").stat().st_mtime_ns == mtime
     with pytest.raises(data.DatasetError, match="other settings"):      # a room is part of the dataset's settings
         data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "dry", room=tmp_path / "room.wav", **kwargs)
+    # supervised dereverberation: the features of the recording in the room, the audio target without it
+    target = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "target", room=tmp_path / "room.wav",
+                                dry_target=True, **kwargs)
+    assert data.read_manifest(target)["params"]["room"]["target"] == "dry"
+    assert all("the audio target is the recording without it" in " ".join(r["notes"])
+               for r in data.read_manifest(target)["recordings"])
+    for (_, audio, loudness), (_, dry_audio, _), (_, _, wet_loudness) in zip(
+            _audio_records(target / "train.tfrecord"), dry_records, wet_records):
+        np.testing.assert_array_equal(audio, dry_audio)
+        np.testing.assert_array_equal(loudness, wet_loudness)
+    assert not np.allclose(wet_records[1][2], dry_records[1][2], atol=0.5)    # (the room changes the loudness)
+    with pytest.raises(data.DatasetError, match="give the room too"):
+        data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "none", dry_target=True, **kwargs)
 
 
 def test_a_bad_room_is_named_and_nothing_is_written(urmp_folder, tmp_path):
@@ -299,3 +315,7 @@ def test_a_bad_room_is_named_and_nothing_is_written(urmp_folder, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "missing.wav" in result.stderr and not (tmp_path / "ds").exists()
+    result = subprocess.run([sys.executable, "-m", "ttlib", "data", "build", "--source", f"urmp:{urmp_folder}",
+                             "--out", str(tmp_path / "ds"), "--dry-target"], capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--room" in result.stderr and not (tmp_path / "ds").exists()

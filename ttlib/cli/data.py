@@ -40,6 +40,9 @@ def add_parser(commands) -> None:
     p.add_argument("--room", default=None, metavar="IR.wav",
                    help="play every recording in this room (an impulse response: any rate, mono or stereo, up to "
                         "10 s) before its features: reverberant training data (notebook 10)")
+    p.add_argument("--dry-target", action="store_true",
+                   help="with --room: keep the audio target dry (features from the recording in the room, the model "
+                        "learns to make the dry sound from them: supervised dereverberation)")
     p.set_defaults(run=build, interrupted="The dataset was not written (features computed so far are cached).")
     p = actions.add_parser("info", help="summarise a dataset folder")
     p.add_argument("dataset")
@@ -54,7 +57,7 @@ def build(args: argparse.Namespace) -> int:
                         validation_fraction=args.validation_fraction, seed=args.seed, minutes=args.minutes,
                         instrument=args.instrument, cache_dir=args.cache or "default", overwrite=args.overwrite,
                         progress=not args.quiet, runner=args.runner, pipeline_options=args.pipeline_options,
-                        staging=args.staging, room=args.room)
+                        staging=args.staging, room=args.room, dry_target=args.dry_target)
     return info(argparse.Namespace(dataset=str(out)))
 
 

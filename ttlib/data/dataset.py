@@ -9,7 +9,9 @@
   - "folder:PATH": any folder of recordings, searched recursively
 (see `ttlib.data.sources`), each recording played in a room first if `room` names an
 impulse response (`play_in_room`: reverberant training data, as the DDSP paper's
-dereverberation experiment trains on; notebook 10), and writes to `out_dir`:
+dereverberation experiment trains on; with `dry_target` the features come from the
+recording in the room and the audio target is the recording without it, supervised
+dereverberation; notebook 10), and writes to `out_dir`:
   - `train.tfrecord`, `validation.tfrecord`: examples in ddsp's format (`audio`
     [n_samples], `f0_hz`, `f0_confidence`, `loudness_db` [n_frames]), read by
     `provider()` (ddsp's `TFRecordProvider`) for ddsp's trainer, or by
@@ -95,7 +97,7 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
                   instrument: str = "tpt", cache_dir: str | os.PathLike | None = "default",
                   overwrite: bool = False, progress: bool = True, runner: str | None = None,
                   pipeline_options: str | list | None = None, staging: str | None = None,
-                  room: str | os.PathLike | None = None) -> Path:
+                  room: str | os.PathLike | None = None, dry_target: bool = False) -> Path:
     """Build a training set from `source` into `out_dir` (see the module's docstring).
 
     Args:
@@ -125,6 +127,9 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
       room: an impulse response's audio file: every recording is played in that room
         before its features are computed (`play_in_room`), so f0, loudness and the
         audio target all hold its reverberation. None: the recordings as they are.
+      dry_target: with `room`, the audio target is the recording before it was played in
+        the room (f0 and loudness still from the recording in it): the model learns to
+        make the dry sound from reverberant features.
 
     Returns:
       `out_dir` as a Path. If it already holds a dataset built with the same
@@ -152,12 +157,17 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     if render is not None:
         params["builtin"] = render                          # true dynamics: not the samples of before
     impulse_response = None
+    if dry_target and room is None:
+        raise DatasetError("A dry target (--dry-target) keeps the audio target dry while the features come from the "
+                           "recording played in a room: give the room too (--room IR.wav).")
     if room is not None:
         from ttlib.audio.room import load_impulse_response
 
         impulse_response = load_impulse_response(room, SAMPLE_RATE)       # unit energy; a bad file is named here
-        params["room"] = {"path": str(room),                              # the samples, not the file's bytes:
+        params["room"] = {"path": str(Path(room).resolve()),              # the samples, not the file's bytes:
                           "sha256": hashlib.sha256(impulse_response.tobytes()).hexdigest()}   # (a PEAK chunk's time)
+        if dry_target:
+            params["room"]["target"] = "dry"
     if runner is not None:
         check_pipeline(runner, pipeline_options, staging)           # a mistake is named before any work
     if _up_to_date(out_dir, params, overwrite):
@@ -181,7 +191,7 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
                            + "; ".join(f"{Path(s['path']).name}: {s['reason']}" for s in skipped))
 
     if impulse_response is not None:
-        play_in_room(items, impulse_response, Path(room).name)
+        play_in_room(items, impulse_response, Path(room).name, keep_dry=dry_target)
     example_frames = int(example_seconds * frame_rate)
     example_samples = int(example_seconds * SAMPLE_RATE)
     pad_short(items, example_samples, frame_rate)
@@ -232,18 +242,23 @@ def _up_to_date(out_dir: Path, params: dict, overwrite: bool) -> bool:
     return False
 
 
-def play_in_room(items: list, impulse_response: np.ndarray, name: str) -> None:
+def play_in_room(items: list, impulse_response: np.ndarray, name: str, keep_dry: bool = False) -> None:
     """Convolve each recording, whole, with `impulse_response` (unit energy), in place; same length.
 
     Whole recordings, not examples: a note's reverberation carries on into the next
     example as it would in the hall. The length is kept (the tail after a recording's
     last sample is cut), so any given f0 stays on its frames; the notes say so.
+    keep_dry: the recording as it was becomes the item's `target` (the features still
+    come from the recording in the room).
     """
     from scipy.signal import oaconvolve
 
     for item in items:
+        if keep_dry:
+            item.target = item.audio
         item.audio = oaconvolve(item.audio, impulse_response)[:item.audio.size].astype(np.float32)
-        item.notes.append(f"played in the room {name} ({impulse_response.size / SAMPLE_RATE:.2f} s impulse response)")
+        item.notes.append(f"played in the room {name} ({impulse_response.size / SAMPLE_RATE:.2f} s impulse response)"
+                          + ("; the audio target is the recording without it" if keep_dry else ""))
 
 
 def pad_short(items: list, example_samples: int, frame_rate: float) -> None:
@@ -252,6 +267,8 @@ def pad_short(items: list, example_samples: int, frame_rate: float) -> None:
     for item in items:
         if item.audio.size < example_samples:
             item.notes.append(f"shorter than one example ({item.audio.size / SAMPLE_RATE:.2f} s): padded with silence")
+            if item.target is not None:
+                item.target = np.pad(item.target, (0, example_samples - item.audio.size))
             item.audio = np.pad(item.audio, (0, example_samples - item.audio.size))
             for name in ("f0_hz", "f0_confidence", "f0_hz_truth"):
                 value = getattr(item, name)
@@ -293,11 +310,12 @@ def _write_examples(folder: Path, per_recording: dict, split: dict, hop: int, ex
     try:
         for rid, (item, f0, confidence, loudness, f0_source) in per_recording.items():
             side = split[rid]
+            target = item.audio if item.target is None else item.target
             count = min(f0.size, loudness.size)
             starts = [s for s in windows(count, example_frames, hop_frames)
                       if s * hop + example_samples <= item.audio.size]
             for s in starts:
-                example = {"audio": item.audio[s * hop:s * hop + example_samples],
+                example = {"audio": target[s * hop:s * hop + example_samples],
                            "f0_hz": f0[s:s + example_frames], "f0_confidence": confidence[s:s + example_frames],
                            "loudness_db": loudness[s:s + example_frames]}
                 if item.f0_hz_truth is not None:

@@ -45,6 +45,8 @@ class Item:
       f0_hz_truth: exact f0 (built-in renderings), or None.
       notes: what was found in the file (stereo, clipping, padding, ...).
       path: where it came from.
+      target: the audio the model is to make from `audio`'s features, when not `audio`
+        itself (the recording before it was played in a room: `ttlib.data.dataset.play_in_room`).
     """
 
     recording_id: str
@@ -54,6 +56,7 @@ class Item:
     f0_hz_truth: np.ndarray | None = None
     notes: list = field(default_factory=list)
     path: str = ""
+    target: np.ndarray | None = None
 
 
 def parse_source(source: str) -> tuple[str, str]:

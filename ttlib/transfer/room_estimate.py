@@ -176,9 +176,11 @@ def direct_share_db(recording, estimate: RoomEstimate, frame_rate: float) -> np.
     The recording's band powers P are unmixed into the direct sound's, D, by running the
     fitted power model backwards (frame by frame, each frame's tail from the direct
     sound already found): D[n] = P[n] - sum_k E_b[k] D[n - k] / g_b^2 ..., at least
-    `-DEREVERB_RANGE_DB` below P. Then, as ddsp's loudness is a mean of dB over equal-width
-    bins, the correction is the mean over bands of 10 log10(D / P), both summed over
-    the 128 ms around each frame (ddsp's loudness window).
+    `-DEREVERB_RANGE_DB` below P. Then the correction is the mean over bands of
+    10 log10(D / P), both summed over the 128 ms around each frame (ddsp's loudness
+    window). ddsp 3.7's loudness is the dB of the A-weighted mean power over its bins, not
+    a mean of dB (`ddsp.spectral_ops.compute_loudness`), so this geometric mean over bands
+    only approximates how far the direct sound's loudness lies below the recording's.
     """
     from ttlib.core.units import hop_length
 
