@@ -8,7 +8,9 @@ benchmarks/room_estimate.py (`data build --room`), so that f0, loudness and the 
 hold the hall; the shipped trumpet fine-tuned on it for `--steps` (`train --start-from trumpet`;
 its `course` room, a gain and a T60 per octave, learns the hall). Beside it, one thing changed:
 the same features with the dry recordings as the audio target (`data build --room --dry-target`,
-supervised dereverberation). Then, on 20 s of another performance (seed 7) played in the same hall:
+supervised dereverberation), and the same with each recording played in one of eight other rooms
+(`ROOMS`, 0.3 to 2.0 s; `data build --room FOLDER --dry-target`). Then, on 20 s of another
+performance (seed 7) played in the same hall:
 - the learned room against the hall: T30 and DRR (what training takes of the room);
 - how long the model's dry output (its room left out) takes to fall 20 dB after each note end
   before a rest (median; issue 15's target: 50 ms), against the recording's and the dry
@@ -16,8 +18,8 @@ supervised dereverberation). Then, on 20 s of another performance (seed 7) playe
   or with the recording's f0 and the dry trumpet's loudness (which input holds the ringing), and
   for the performance played in a 0.6 s room that no model was trained in;
 the baseline, measured in the same run: the shipped trumpet, trained on FluidSynth's light reverb.
-About 35 minutes on 2 cores the first time (data 3, each training 12 to 30, the measures 3); the
-folders are kept and reused (the trainings resume). The README's *Rooms* gives the figures.
+About 1.5 hours on 2 cores the first time (each dataset 3 to 10 minutes, each training 12 to 30,
+the measures 4); the folders are kept and reused (the trainings resume). The README's *Rooms* gives the figures.
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ REPO = Path(__file__).resolve().parent.parent
 HALL = (1.0, [20.0, 15.0, 8.0])
 OTHER = (0.6, [9.0, 7.0, 3.5])
 """A room none of the models was trained in (benchmarks/room_estimate.py's medium room)."""
+ROOMS = [(0.3, [5.0, 4.0, 3.0]), (0.4, [8.0, 5.0, 3.0]), (0.5, [7.0, 6.0, 4.0]), (0.8, [12.0, 9.0, 4.0]),
+         (1.2, [16.0, 12.0, 6.0]), (1.5, [25.0, 18.0, 10.0]), (1.8, [14.0, 10.0, 5.0]), (2.0, [30.0, 20.0, 12.0])]
+"""Rooms (Sabine's T60 in s, size in m) the third model is trained in, each recording in one drawn at random
+(`data build --room FOLDER`): neither the hall nor `OTHER`, so both are new to it."""
 
 
 def measure(model: Path, dry, recording, hall, ends, other) -> dict:
@@ -85,11 +91,17 @@ def main() -> None:
     hall = shoebox(*HALL)[0]
     soundfile.write(str(work / "hall.wav"), hall, sr, subtype="FLOAT")
     shipped = shipped_dir() / "trumpet"
+    (work / "rooms").mkdir(exist_ok=True)
+    for t60, size in ROOMS:
+        path = work / "rooms" / f"{t60:.1f}s_{'x'.join(f'{x:g}' for x in size)}m.wav"
+        if not path.is_file():
+            soundfile.write(str(path), shoebox(t60, size)[0], sr, subtype="FLOAT")
     models = {}
-    for dry_target, name in ((False, ""), (True, "_dry_target")):
+    for key, room, dry_target, name in (("hall", "hall.wav", False, ""), ("dry", "hall.wav", True, "_dry_target"),
+                                         ("rooms", "rooms", True, "_rooms")):
         data_dir = build_dataset("builtin:trumpet:dry", work / f"data{name}", minutes=args.minutes,
-                                 room=work / "hall.wav", dry_target=dry_target)
-        models[dry_target] = model_dir = work / f"model{name}"
+                                 room=work / room, dry_target=dry_target)
+        models[key] = model_dir = work / f"model{name}"
         resume = (model_dir / "run.json").is_file()
         train(data_dir, model_dir, steps=args.steps, resume=resume, start_from=None if resume else shipped)
 
@@ -108,11 +120,13 @@ def main() -> None:
           f"recording in {1000 * np.median(fall_times(recording, ends, sr)):.0f} ms (medians; in the {OTHER[0]} s "
           f"room {1000 * np.median(fall_times(other, ends, sr)):.0f} ms)")
     dry = (dry * scale).astype(np.float32)                     # at the recording's level (its loudness is given)
-    tuned = measure(models[False], dry, recording, hall, ends, other)   # (a folder trained further: its own step)
-    supervised = measure(models[True], dry, recording, hall, ends, other)
+    tuned = measure(models["hall"], dry, recording, hall, ends, other)   # (a folder trained further: its own step)
+    supervised = measure(models["dry"], dry, recording, hall, ends, other)
+    rooms = measure(models["rooms"], dry, recording, hall, ends, other)
     rows = {"shipped trumpet (baseline)": measure(shipped, dry, recording, hall, ends, other),
             f"trained in the hall (step {tuned['step']})": tuned,
-            f"hall features, dry target ({supervised['step']})": supervised}
+            f"hall features, dry target ({supervised['step']})": supervised,
+            f"{len(ROOMS)} rooms, dry target ({rooms['step']})": rooms}
     base = rows["shipped trumpet (baseline)"]["fall_ms"]
     print(f"{'model':34s} {'T30 (s)':>14s} {'DRR (dB)':>14s} {'dry output falls (ms)':>34s} {'dry input':>10s} "
           f"{'dry loudness':>13s} {f'{OTHER[0]} s room':>11s}")
@@ -123,7 +137,7 @@ def main() -> None:
               f"{m['fall_other_ms']:11.0f}")
     print("(learned / the hall's own; the dry output's fall against the baseline's, then with the dry trumpet's f0 and "
           f"loudness as input, with the recording's f0 but the dry trumpet's loudness, and in the {OTHER[0]} s room, "
-          "which no model was trained in)")
+          f"which no model was trained in; the {len(ROOMS)}-room model was trained in neither room)")
 
 
 if __name__ == "__main__":

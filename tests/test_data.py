@@ -302,6 +302,56 @@ def test_a_room_plays_every_whole_recording_in_it_before_its_features(urmp_folde
         data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "none", dry_target=True, **kwargs)
 
 
+def test_a_folder_of_rooms_plays_each_recording_in_one_of_them(urmp_folder, tmp_path):
+    from scipy.signal import oaconvolve
+
+    from ttlib.audio.room import load_impulse_response, shoebox
+
+    rooms = tmp_path / "rooms"
+    (rooms / "more").mkdir(parents=True)
+    soundfile.write(str(rooms / "small.wav"), shoebox(0.3, [5.0, 4.0, 3.0])[0], 16000, subtype="FLOAT")
+    soundfile.write(str(rooms / "more" / "large.wav"), shoebox(0.8, [12.0, 9.0, 4.0])[0], 16000, subtype="FLOAT")
+    (rooms / "README.txt").write_text("not a room")                     # other files are not rooms
+    kwargs = dict(validation_fraction=0.0, cache_dir=None, progress=False, dry_target=True)
+    built = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "ds", room=rooms, seed=1, **kwargs)
+    manifest = data.read_manifest(built)
+    assert manifest["params"]["room"]["files"] == ["more/large.wav", "small.wav"]
+    irs = {name: load_impulse_response(rooms / name) for name in manifest["params"]["room"]["files"]}
+    named = {}
+    for r in manifest["recordings"]:
+        (name,) = [n for n in irs if f"played in the room {n} " in " ".join(r["notes"])]
+        named[r["recording_id"]] = name
+    assert set(named.values()) == set(irs)                      # (seed 1 draws both for these recordings)
+    items, _ = sources.urmp_items(str(urmp_folder), "tpt", 250.0)
+    wet = {item.recording_id: oaconvolve(item.audio, irs[named[item.recording_id]])[:item.audio.size]
+           for item in items}
+    features = {item.recording_id: data.features.loudness_db(wet[item.recording_id], 16000, 250.0)
+                for item in items}
+    dry = {item.recording_id: item.audio for item in items}
+    seen = {}
+    for rid, audio, loudness in _audio_records(built / "train.tfrecord"):
+        start = seen.get(rid, 0)
+        seen[rid] = start + 1
+        np.testing.assert_array_equal(audio, dry[rid][16000 * start:16000 * start + audio.size])      # dry target
+        np.testing.assert_allclose(loudness, features[rid][250 * start:250 * start + loudness.size], atol=1e-3)
+    # the draw is the seed's: the same again, another seed is other settings
+    again = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "again", room=rooms, seed=1, **kwargs)
+    assert [r["notes"] for r in data.read_manifest(again)["recordings"]] == [r["notes"] for r in manifest["recordings"]]
+    soundfile.write(str(rooms / "more" / "large.wav"), shoebox(1.0, [12.0, 9.0, 4.0])[0], 16000, subtype="FLOAT")
+    with pytest.raises(data.DatasetError, match="other settings"):        # a room changed in the folder
+        data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "ds", room=rooms, seed=1, **kwargs)
+    # a folder without rooms, or with a bad one, is named and nothing is written
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(data.DatasetError, match="No impulse responses"):
+        data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "none", room=tmp_path / "empty", **kwargs)
+    soundfile.write(str(rooms / "silent.wav"), np.zeros(1600), 16000)
+    result = subprocess.run([sys.executable, "-m", "ttlib", "data", "build", "--source", f"urmp:{urmp_folder}",
+                             "--out", str(tmp_path / "none"), "--room", str(rooms), "--dry-target"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "silent.wav" in result.stderr and "silent" in result.stderr and not (tmp_path / "none").exists()
+
+
 def test_a_bad_room_is_named_and_nothing_is_written(urmp_folder, tmp_path):
     from ttlib.core.errors import AudioError
 

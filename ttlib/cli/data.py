@@ -37,9 +37,10 @@ def add_parser(commands) -> None:
     p.add_argument("--staging", default=None,
                    help="where the Beam workers stage each recording's features (default OUT.staging; "
                         "gs://... on Dataflow)")
-    p.add_argument("--room", default=None, metavar="IR.wav",
+    p.add_argument("--room", default=None, metavar="IR.wav|FOLDER",
                    help="play every recording in this room (an impulse response: any rate, mono or stereo, up to "
-                        "10 s) before its features: reverberant training data (notebook 10)")
+                        "10 s) before its features: reverberant training data (notebook 10); or a folder of them: "
+                        "each recording in one drawn at random (--seed)")
     p.add_argument("--dry-target", action="store_true",
                    help="with --room: keep the audio target dry (features from the recording in the room, the model "
                         "learns to make the dry sound from them: supervised dereverberation)")

@@ -8,7 +8,8 @@
     (`urmp_<inst>_solo_ddsp_conditioning_{train,test}*.tfrecord*`);
   - "folder:PATH": any folder of recordings, searched recursively
 (see `ttlib.data.sources`), each recording played in a room first if `room` names an
-impulse response (`play_in_room`: reverberant training data, as the DDSP paper's
+impulse response, or a folder of them, one drawn per recording (`play_in_room`:
+reverberant training data, as the DDSP paper's
 dereverberation experiment trains on; with `dry_target` the features come from the
 recording in the room and the audio target is the recording without it, supervised
 dereverberation; notebook 10), and writes to `out_dir`:
@@ -26,7 +27,6 @@ sides. Taught in notebook 05.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -44,6 +44,7 @@ from ttlib.core.io import read_json, replace_folder, sha256_file
 from ttlib.core.units import SAMPLE_RATE, hop_length, n_frames
 from ttlib.data.features import recording_features
 from ttlib.data.pipeline import beam_features, check_pipeline, runner_name
+from ttlib.data.rooms import load_rooms, play_in_room, rooms_sha256
 from ttlib.data.sources import (
                                 builtin_items,
                                 builtin_render,
@@ -126,7 +127,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
         machine can reach: local for "direct", gs://... for Dataflow); default `out_dir` + ".staging".
       room: an impulse response's audio file: every recording is played in that room
         before its features are computed (`play_in_room`), so f0, loudness and the
-        audio target all hold its reverberation. None: the recordings as they are.
+        audio target all hold its reverberation; or a folder of them: each recording is
+        played in one drawn at random (`seed`). None: the recordings as they are.
       dry_target: with `room`, the audio target is the recording before it was played in
         the room (f0 and loudness still from the recording in it): the model learns to
         make the dry sound from reverberant features.
@@ -136,7 +138,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
       arguments, it is returned at once.
 
     Raises:
-      DatasetError: a bad source, an `out_dir` holding something else, or no usable audio.
+      DatasetError: a bad source, an `out_dir` holding something else, no usable audio, or a
+        `room` folder without audio files.
       MissingFileError, AudioError: a `room` that is missing, not audio, silent or too long.
     """
     kind, arg = parse_source(source)
@@ -156,16 +159,16 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     render = builtin_render(arg) if kind == "builtin" else None
     if render is not None:
         params["builtin"] = render                          # true dynamics: not the samples of before
-    impulse_response = None
+    rooms = None
     if dry_target and room is None:
         raise DatasetError("A dry target (--dry-target) keeps the audio target dry while the features come from the "
                            "recording played in a room: give the room too (--room IR.wav).")
     if room is not None:
-        from ttlib.audio.room import load_impulse_response
-
-        impulse_response = load_impulse_response(room, SAMPLE_RATE)       # unit energy; a bad file is named here
-        params["room"] = {"path": str(Path(room).resolve()),              # the samples, not the file's bytes:
-                          "sha256": hashlib.sha256(impulse_response.tobytes()).hexdigest()}   # (a PEAK chunk's time)
+        rooms = load_rooms(room)                                    # unit energy; a bad file is named here
+        params["room"] = {"path": str(Path(room).resolve()),        # the samples, not the files' bytes:
+                          "sha256": rooms_sha256(rooms)}           # (a PEAK chunk's time)
+        if Path(room).is_dir():
+            params["room"]["files"] = [name for name, _ in rooms]
         if dry_target:
             params["room"]["target"] = "dry"
     if runner is not None:
@@ -176,7 +179,7 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
     start = time.perf_counter()
     cache = None if cache_dir is None else (paths.cache_dir() if cache_dir == "default" else Path(cache_dir))
     if kind == "urmp" and any(urmp_tfrecord_files(arg, instrument).values()):
-        if impulse_response is not None:
+        if rooms is not None:
             raise DatasetError(f"{arg} holds Magenta's URMP TFRecords, whose features are computed already; a room "
                                "can only be applied to audio. Point urmp: at the URMP folder of WAV stems instead.")
         return _import_urmp_tfrecords(arg, instrument, out_dir, params, frame_rate, int(example_seconds), start)
@@ -190,8 +193,8 @@ def build_dataset(source: str, out_dir: str | os.PathLike, f0_method: str | None
         raise DatasetError(f"No usable recording in {source}: "
                            + "; ".join(f"{Path(s['path']).name}: {s['reason']}" for s in skipped))
 
-    if impulse_response is not None:
-        play_in_room(items, impulse_response, Path(room).name, keep_dry=dry_target)
+    if rooms is not None:
+        play_in_room(items, rooms, keep_dry=dry_target, seed=seed)
     example_frames = int(example_seconds * frame_rate)
     example_samples = int(example_seconds * SAMPLE_RATE)
     pad_short(items, example_samples, frame_rate)
@@ -240,25 +243,6 @@ def _up_to_date(out_dir: Path, params: dict, overwrite: bool) -> bool:
         raise DatasetError(f"{out_dir} exists and is not a dataset folder; choose an empty or new --out "
                            "(or pass --overwrite to replace its contents).")
     return False
-
-
-def play_in_room(items: list, impulse_response: np.ndarray, name: str, keep_dry: bool = False) -> None:
-    """Convolve each recording, whole, with `impulse_response` (unit energy), in place; same length.
-
-    Whole recordings, not examples: a note's reverberation carries on into the next
-    example as it would in the hall. The length is kept (the tail after a recording's
-    last sample is cut), so any given f0 stays on its frames; the notes say so.
-    keep_dry: the recording as it was becomes the item's `target` (the features still
-    come from the recording in the room).
-    """
-    from scipy.signal import oaconvolve
-
-    for item in items:
-        if keep_dry:
-            item.target = item.audio
-        item.audio = oaconvolve(item.audio, impulse_response)[:item.audio.size].astype(np.float32)
-        item.notes.append(f"played in the room {name} ({impulse_response.size / SAMPLE_RATE:.2f} s impulse response)"
-                          + ("; the audio target is the recording without it" if keep_dry else ""))
 
 
 def pad_short(items: list, example_samples: int, frame_rate: float) -> None:

@@ -46,7 +46,7 @@ class Item:
       notes: what was found in the file (stereo, clipping, padding, ...).
       path: where it came from.
       target: the audio the model is to make from `audio`'s features, when not `audio`
-        itself (the recording before it was played in a room: `ttlib.data.dataset.play_in_room`).
+        itself (the recording before it was played in a room: `ttlib.data.rooms.play_in_room`).
     """
 
     recording_id: str
