@@ -334,7 +334,7 @@ def test_a_folder_of_rooms_plays_each_recording_in_one_of_them(urmp_folder, tmp_
         seen[rid] = start + 1
         np.testing.assert_array_equal(audio, dry[rid][16000 * start:16000 * start + audio.size])      # dry target
         np.testing.assert_allclose(loudness, features[rid][250 * start:250 * start + loudness.size], atol=1e-3)
-    # the draw is the seed's: the same again, another seed is other settings
+    # the draw is the seed's: the same seed draws the same rooms again
     again = data.build_dataset(f"urmp:{urmp_folder}", tmp_path / "again", room=rooms, seed=1, **kwargs)
     assert [r["notes"] for r in data.read_manifest(again)["recordings"]] == [r["notes"] for r in manifest["recordings"]]
     soundfile.write(str(rooms / "more" / "large.wav"), shoebox(1.0, [12.0, 9.0, 4.0])[0], 16000, subtype="FLOAT")
