@@ -78,6 +78,20 @@ def test_measures_of_an_exponential_decay_match_their_equations():
     assert curve[0] == 0.0 and np.all(np.diff(curve[np.isfinite(curve)]) <= 1e-9)     # a decay never rises
 
 
+def test_a_direct_sound_that_holds_almost_all_the_energy_leaves_no_early_slope_and_says_so():
+    """A learned room's DRR of +16 dB (the course model's): the curve falls 10 dB at once, EDT cannot be fitted."""
+    t = np.arange(int(2.0 * SR)) / SR
+    h = np.random.default_rng(2).normal(0.0, 1.0, t.size) * np.exp(-t * 3 * math.log(10) / 0.7)
+    h[:41] = 0.0
+    h *= np.sqrt(10 ** (-16 / 10) / np.sum(h ** 2))
+    h[0] = 1.0
+    m = measure_room(h, SR)
+    assert m.drr == pytest.approx(16.0, abs=0.1) and abs(m.t30 - 0.7) < 0.05 * 0.7
+    assert math.isnan(m.edt)
+    assert m.notes == ["EDT: the decay curve falls from 0 to -10 dB within 1 sample (0.06 ms), too few to fit a "
+                       "slope: almost all of the energy arrives at once"]
+
+
 def test_a_room_file_of_any_rate_and_channels_is_resampled_trimmed_and_normalised(tmp_path, rooms):
     import soxr
 

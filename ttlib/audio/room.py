@@ -218,6 +218,18 @@ def decay_time(curve_db, sample_rate: int, top_db: float, bottom_db: float) -> f
     return float(-60.0 / slope) if slope < 0 else math.nan
 
 
+def _no_slope(curve_db, sample_rate: int, top_db: float, bottom_db: float) -> str:
+    """Why `decay_time` found no slope between `top_db` and `bottom_db`: the curve never gets there, or falls
+    through the whole range within a few samples (a direct sound that holds almost all the energy)."""
+    below = np.nonzero(np.asarray(curve_db) < bottom_db)[0]
+    if below.size == 0:
+        return f"the decay curve does not fall below {bottom_db:.0f} dB"
+    start = int(np.nonzero(np.asarray(curve_db) <= top_db)[0][0])
+    count = int(below[0]) - start
+    return (f"the decay curve falls from {top_db:.0f} to {bottom_db:.0f} dB within {count} sample{'s' * (count != 1)} "
+            f"({1000 * count / sample_rate:.2f} ms), too few to fit a slope: almost all of the energy arrives at once")
+
+
 def _ratio_db(num: float, den: float) -> float:
     if den <= 0:
         return math.inf if num > 0 else math.nan
@@ -245,7 +257,7 @@ def measure_room(ir, sample_rate: int = SAMPLE_RATE) -> RoomMeasures:
             notes.append(f"{name.upper()}: the noise is {range_db:.0f} dB below the decay's start; it needs "
                          f"{need:.0f} dB")
         elif not np.isfinite(values[name]):
-            notes.append(f"{name.upper()}: the decay curve does not fall below {bottom:.0f} dB")
+            notes.append(f"{name.upper()}: {_no_slope(curve, sample_rate, top, bottom)}")
     power = np.maximum(h[:cross] ** 2 - noise, 0.0)
     w = int(round(DIRECT_WINDOW_S * sample_rate))
     direct = float(power[max(0, d - w):d + w + 1].sum())
