@@ -319,6 +319,7 @@ def test_a_room_is_fitted_to_a_reverberant_recording_of_a_known_dry_sound(rooms)
         assert abs(got.t30 - true.t30) <= 0.10 * true.t30, (name, got.t30, true.t30)
         assert abs(got.drr - true.drr) <= 3.0, (name, got.drr, true.drr)
         assert len(estimate.losses) == 1500 + 200 and estimate.losses[-1] < 0.85 * estimate.losses[0]   # moved on
+        assert 0 < estimate.divergence < 0.5, (name, estimate.divergence)      # 0.34 in both rooms
 
 
 def test_the_measured_room_installed_by_the_set_up_measures_as_pyroomacoustics_says():
@@ -371,7 +372,9 @@ def test_fluidsynth_renders_dry_when_asked():
 def test_a_dry_sound_late_against_the_recording_still_gives_a_room(rooms):
     """A dry sound 17.5 ms behind the recording (the course model's dry output for the dry trumpet's own f0 and
     loudness is 7.5 to 10 ms ahead of it, benchmarks/room_estimate.py) made Adam climb out of the valley and
-    overflow to NaN, and fit_room fail with "cannot convert float NaN to integer"; it now ends at its lowest loss."""
+    overflow to NaN, and fit_room fail with "cannot convert float NaN to integer"; it now ends at its lowest loss.
+    No room makes up for a dry sound that comes after the recording's, and the divergence the fit leaves says so
+    (16.0, where the same dry sound on time leaves 0.34)."""
     from scipy.signal import oaconvolve
 
     from ttlib.transfer.room_estimate import fit_room
@@ -383,6 +386,7 @@ def test_a_dry_sound_late_against_the_recording_still_gives_a_room(rooms):
     estimate = fit_room(late, recording, steps=1500)
     assert np.isfinite(estimate.room.ir).all() and np.isfinite(estimate.band_t60).all()
     assert np.isfinite(estimate.direct_gain) and min(estimate.losses) < estimate.losses[0]
+    assert estimate.divergence > 4.0, estimate.divergence
 
 
 def _notes_in_a_room(room: np.ndarray, seconds: float = 4.0) -> np.ndarray:
@@ -408,10 +412,17 @@ def test_room_estimate_command_writes_the_room_and_the_dry_recording(tiny_model,
             "--steps", "30", "--rounds", "2"]
     assert cli.main(args + ["--json"]) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert printed["rounds"] == 2 and 0 < printed["playing"] <= 1 and "drr" in printed
+    assert printed["rounds"] == 2 and 0 < printed["playing"] <= 1 and "drr" in printed and printed["divergence"] > 0
     h = load_impulse_response(ir, SR, normalize=False)
     assert int(np.argmax(np.abs(h))) == 40 and h.size > SR
     assert soundfile.info(str(dry)).frames >= 3.9 * SR
+    assert cli.main(args[:-2] + ["--rounds", "1", "--overwrite"]) == 0
+    out = capsys.readouterr().out
+    assert "the fit leaves a divergence of" in out and f"wrote {ir}" in out, out
+    from ttlib.transfer.room_estimate import ROUGH_DIVERGENCE
+
+    divergence = float(out.split("the fit leaves a divergence of ")[1].split()[0])
+    assert ("read its T30 and DRR as rough" in out) == (divergence > ROUGH_DIVERGENCE), out
     before = ir.read_bytes()
     assert cli.main(args) == 2                                          # nothing overwritten
     assert "exists" in capsys.readouterr().err and ir.read_bytes() == before

@@ -86,7 +86,7 @@ def estimate(args: argparse.Namespace) -> int:
     from ttlib.audio.room import measure_room
     from ttlib.core.errors import ConfigError, OutputExistsError
     from ttlib.core.units import SAMPLE_RATE
-    from ttlib.transfer.room_estimate import estimate_room
+    from ttlib.transfer.room_estimate import ROUGH_DIVERGENCE, estimate_room
     from ttlib.transfer.synthesizer import Synthesizer
 
     outputs = [Path(p) for p in (args.out, args.dry) if p]
@@ -109,7 +109,8 @@ def estimate(args: argparse.Namespace) -> int:
     save_wav(args.out, result.room.ir, SAMPLE_RATE, overwrite=args.overwrite)
     if args.dry:
         save_wav(args.dry, result.dry, SAMPLE_RATE, overwrite=args.overwrite)
-    summary = {"playing": round(result.playing, 3), "seconds": round(result.seconds, 1), "rounds": args.rounds}
+    summary = {"playing": round(result.playing, 3), "seconds": round(result.seconds, 1), "rounds": args.rounds,
+               "divergence": round(result.divergence, 3) if result.divergence == result.divergence else None}
     if args.json:
         print(_json_measures(measures, summary))
     else:
@@ -117,6 +118,11 @@ def estimate(args: argparse.Namespace) -> int:
               f"({result.seconds:.0f} s; the model played {100 * result.playing:.0f}% of the frames)")
         for line in measures.lines():
             print("  " + line)
+        print(f"  the fit leaves a divergence of {result.divergence:.2f} between the recording and the model's dry "
+              "output in this room (0: exact; README, Rooms)")
+        if result.divergence > ROUGH_DIVERGENCE:
+            print(f"  above {ROUGH_DIVERGENCE:g}: the model's dry output is far from this recording and the room was "
+                  "bent to make up for it; read its T30 and DRR as rough")
         for path in outputs:
             print(f"wrote {path}")
     return 0
