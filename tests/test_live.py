@@ -72,6 +72,30 @@ def test_one_frames_analysis_equals_the_offline_tools():
     np.testing.assert_allclose(full[crop:crop + 4 * hop], reference, atol=1e-5)
 
 
+def test_a_pitchless_frame_after_a_note_plays_on_at_its_pitch_while_loud_for_at_most_the_bridge():
+    """The live side of `ttlib.transfer.adjustment.BRIDGE_SECONDS`: a note change, where CREPE's confidence
+    dips, plays on; a longer gap plays 60 ms and stops; a quiet frame never plays; no look ahead."""
+    from ttlib.live.control import LiveAdjuster
+
+    stats = {"train": {"pitch_midi": {"quantiles": list(np.linspace(52, 86, 101))},
+                       "loudness_db_voiced": {"quantiles": list(np.linspace(-40, 10, 101))}}}
+    f0 = np.r_[np.full(50, 440.0), np.full(50, 494.0)]
+    loud, conf = np.full(100, -20.0), np.ones(100)
+    conf[49:51] = 0.3                                         # 40 ms at the note change
+    conf[70:75] = 0.3                                         # 100 ms
+    loud[84:86], conf[84:86] = -75.0, 0.0                     # a short rest
+    adjuster = LiveAdjuster(stats, 50.0, Settings(auto_adjust=False))
+    out = [adjuster.step(*frame) for frame in zip(f0, conf, loud)]
+    f0_out, loud_out, on = (np.array(v) for v in zip(*out))
+    assert on[47:53].all() and np.allclose(f0_out[49:51], 440.0) and np.allclose(loud_out[49:51], -20.0)
+    assert on[70:73].all() and not on[73:75].any() and on[75]      # 3 frames (60 ms) of the 5, then silence
+    assert not on[84:86].any() and (loud_out[~on] == -80.0).all()
+    assert np.allclose(f0_out[51:70], 494.0)                  # the next note's own pitch once it is confident
+    plain = LiveAdjuster(stats, 50.0, Settings(auto_adjust=False, quiet_db=None))
+    steps = [plain.step(*frame) for frame in zip(f0[:52], conf[:52], loud[:52])]
+    assert not steps[49][2] and steps[49][1] == -20.0         # nothing is silenced, so nothing is bridged
+
+
 def test_partitioned_convolution_equals_direct_convolution():
     from scipy.signal import oaconvolve
 

@@ -51,6 +51,35 @@ def test_octave_shift_loudness_mapping_silence_and_autotune():
         transfer.adjust(_features(f0, loud), {"train": {}})
 
 
+def test_a_short_pitchless_gap_between_two_notes_plays_on_and_a_rest_or_a_long_gap_does_not():
+    """Where one note becomes the next CREPE's confidence dips for a frame or two: silencing them cut every
+    legato note change (the output fell 30 dB there, `adjustment.BRIDGE_SECONDS`)."""
+    n = 100
+    f0 = np.r_[np.full(50, 440.0), np.full(50, 494.0)]
+    loud = np.full(n, -20.0)
+    conf = np.ones(n)
+    conf[49:51] = 0.3                                         # 40 ms at the note change
+    conf[70:75] = 0.3                                         # 100 ms: longer than BRIDGE_SECONDS (60 ms)
+    loud[84:86], conf[84:86] = -75.0, 0.0                     # a short rest: quiet
+    conf[92] = 0.2                                            # a dip, but the note ends during it
+    loud[93:] = -75.0
+    adjusted = transfer.adjust(_features(f0, loud, conf), STATS, transfer.Settings(auto_adjust=False))
+    assert adjusted.on[47:53].all()                           # the note change plays on ...
+    np.testing.assert_allclose(adjusted.f0_hz[49:51], 440.0, rtol=1e-5)       # ... at the pitch before it
+    np.testing.assert_allclose(adjusted.loudness_db[49:51], -20.0, atol=1e-4)  # ... at its own loudness
+    assert not adjusted.on[70:75].any() and adjusted.on[69] and adjusted.on[75]
+    assert not adjusted.on[84:86].any() and not adjusted.on[92:].any()
+    assert adjusted.summary["bridged_frames"] == 2
+    assert (adjusted.loudness_db[~adjusted.on] == LOUDNESS_FLOOR_DB).all()
+    at_250 = transfer.adjust(_features(np.repeat(f0, 5), np.repeat(loud, 5), np.repeat(conf, 5), frame_rate=250.0),
+                             STATS, transfer.Settings(auto_adjust=False))
+    assert at_250.summary["bridged_frames"] == 10             # the same 40 ms at 250 frames/s
+    kept = transfer.adjust(_features(f0, loud, conf), STATS, transfer.Settings(auto_adjust=False, quiet_db=None))
+    assert kept.summary["bridged_frames"] == 0 and np.allclose(kept.loudness_db, np.clip(loud, -80, None))
+    np.testing.assert_array_equal(transfer.adjustment.bridges([1, 0, 0, 1, 0, 1], [1, 1, 1, 1, 0, 1], 2),
+                                  [False, True, True, False, False, False])
+
+
 def test_source_features_fix_whistles_and_warn_about_silence_noise_and_bad_samples():
     tone = synth.harmonic_tone(2600.0, 2.0, amplitude=0.3, n_harmonics=3)     # above CREPE's ceiling
     feats = transfer.source_features(tone, cache_dir=None, progress=False)

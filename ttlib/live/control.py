@@ -8,7 +8,11 @@ frame from them:
   - **gate**: a frame plays when CREPE is confident (>= `VOICED_CONFIDENCE`), it is
     above `PLAYING_DB`, and (with `quiet_db`) within `quiet_db` of the recent loud
     level (95th percentile of the history). Room noise and breath give silence, not
-    the model's buzz at -80 dB;
+    the model's buzz at -80 dB. A frame without a confident pitch right after playing ones
+    plays on at the last pitch while it stays loud, for at most `BRIDGE_SECONDS` (where
+    one note becomes the next CREPE's confidence dips for a frame or two). Offline bridges
+    such a gap only when a note follows it; live the next frame is not known yet, so a
+    note that fades out pitchless but loud plays up to 60 ms longer;
   - **octave shift** (auto_adjust): whole octaves toward the training data's median
     pitch, from the median of the recent playing frames, chosen at each note's first
     frame and held until the note ends (a melody is never split mid-note);
@@ -29,7 +33,7 @@ import numpy as np
 from ttlib.core.constants import LOUDNESS_FLOOR_DB, PLAYING_DB, VOICED_CONFIDENCE
 from ttlib.core.units import SAMPLE_RATE, hz_to_midi, midi_to_hz
 from ttlib.data.stats import training_ranges
-from ttlib.transfer.adjustment import Settings
+from ttlib.transfer.adjustment import BRIDGE_SECONDS, Settings
 
 MIN_FRAMES_FOR_QUANTILES = 25
 """Playing frames of history needed before the loudness quantiles are mapped (0.5 s at 50 frames/s)."""
@@ -54,6 +58,7 @@ class LiveAdjuster:
         self.levels = np.linspace(0, 100, self.train_loudness_q.size)
         self.settings = (settings or Settings()).check()
         self.history_frames = max(1, int(round(history_seconds * frame_rate)))
+        self.bridge_frames = int(round(BRIDGE_SECONDS * frame_rate))
         self.reset()
 
     def reset(self) -> None:
@@ -63,6 +68,7 @@ class LiveAdjuster:
         self.octave_shift = 0
         self.was_on = False
         self.last_f0 = None
+        self.held = 0
 
     def step(self, f0_hz: float, confidence: float, loudness_db: float) -> tuple[float, float, bool]:
         """One frame: (f0 for the model in Hz, loudness for the model in dB, whether it plays)."""
@@ -72,24 +78,30 @@ class LiveAdjuster:
         if playing:
             self.loudness_history.append(float(loudness_db))
             self.pitch_history.append(midi)
-        on = playing
-        if on and s.quiet_db is not None:
-            on = loudness_db > np.percentile(self.loudness_history, 95) - s.quiet_db
+        loud = loudness_db > PLAYING_DB and (s.quiet_db is None or not self.loudness_history
+                                             or loudness_db > np.percentile(self.loudness_history, 95) - s.quiet_db)
+        on = playing and loud
+        bridging = (s.quiet_db is not None and not playing and loud and self.was_on
+                    and self.held < self.bridge_frames and self.last_f0 is not None)
+        self.held = self.held + 1 if bridging else 0
         if on and not self.was_on and s.auto_adjust:
             self.octave_shift = int(np.round((self.train_median_midi - np.median(self.pitch_history)) / 12.0))
         self.was_on = on
         if not s.auto_adjust:
             self.octave_shift = 0
         loudness = float(loudness_db)
+        if on or bridging:
+            if s.auto_adjust:
+                loudness = self._map_loudness(loudness)
+            loudness += s.loudness_shift
         if on:
             midi += 12.0 * self.octave_shift
             if s.autotune > 0:
                 midi += s.autotune * (np.round(midi) - midi)
             midi += s.pitch_shift
-            if s.auto_adjust:
-                loudness = self._map_loudness(loudness)
-            loudness += s.loudness_shift
             self.last_f0 = float(np.clip(midi_to_hz(midi), 20.0, SAMPLE_RATE / 2 - 1))
+        elif bridging:
+            on = self.was_on = True                       # the last pitch plays on (and the note goes on)
         else:
             loudness = LOUDNESS_FLOOR_DB if s.quiet_db is not None else loudness + s.loudness_shift
         loudness = float(np.clip(loudness, LOUDNESS_FLOOR_DB, 20.0))

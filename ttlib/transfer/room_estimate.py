@@ -394,7 +394,7 @@ def render_tail(density, seed: int = 0) -> np.ndarray:
     return out
 
 
-ESTIMATE_VERSION = 3
+ESTIMATE_VERSION = 4
 """Bump when the estimate changes, so rooms estimated before are estimated again."""
 ESTIMATE_STEPS, ESTIMATE_ROUNDS = 1500, 3
 """The fit `estimated_room` makes (`estimate_room`'s steps and rounds)."""
