@@ -145,6 +145,9 @@ def notebook_runs(request, generated, tmp_path_factory) -> dict:
 
     stems = {item.callspec.params["notebook"].stem for item in request.session.items
              if item.originalname == RUN_TEST}
+    # pytest makes its base temporary folder on first use, and two lanes' threads may race to make it: a CI run
+    # lost a lane (its thread ended before making its first folder, and the session waited for ever); made first
+    tmp_path_factory.getbasetemp()
     lanes = Lanes(stems, generated, tmp_path_factory.mktemp)
     yield lanes.runs
     lanes.stop()

@@ -55,8 +55,8 @@ class Lanes:
                 if number not in by_number or self._stop.is_set():   # not selected, or the session is ending
                     continue
                 notebook = by_number[number]
-                out = make_folder(notebook.stem)
-                try:
+                try:                                         # whatever fails reaches the test: never a hang
+                    out = make_folder(notebook.stem)
                     self.runs[notebook.stem].set_result((course.execute(
                         notebook, out, fast=True, parameters=data_folders(generated).get(number, {}),
                         progress=False), out))
