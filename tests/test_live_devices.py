@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ttlib.core.units import SAMPLE_RATE
+
 TESTS = Path(__file__).resolve().parent
 
 FEEDER = """
@@ -85,6 +87,22 @@ def run(args, env, timeout=300):
     return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def assert_kept_up(report: dict, seconds: float) -> None:
+    """The device asked for its blocks in real time and the engine answered most of them in time: what tells an
+    engine that keeps up from one that does not, on a machine whose cores other work shares.
+
+    The engine takes 12-14 ms of a 20 ms block on this machine (a 2-step `course` model, median; benchmarks/live.py), so
+    other work on the cores costs dropouts: measured in 2 s sessions, 0-6 of 98-99 blocks alone, 5-17 of 81-100
+    with two busy processes beside it, 12 of 98-99 in two full test runs. An engine slower than real time
+    (37 ms a block, a sleep added) was asked for 56 blocks in 2 s and dropped 43. Zero dropouts is a timing
+    target: benchmarks/live.py measures it on an idle machine."""
+    blocks = seconds * SAMPLE_RATE / 320
+    assert 0.8 * blocks <= report["callbacks"] <= 1.1 * blocks, report
+    assert report["xruns"] == len(report["statuses"]) == len(report["xrun_blocks"]), report
+    assert all(0 <= b < report["callbacks"] for b in report["xrun_blocks"]), report
+    assert report["xruns"] <= report["callbacks"] // 3, report
+
+
 def test_a_two_second_duplex_stream_through_jack_plays_the_whistle(jack, course_model, tmp_path):
     before = ports(jack)
     feeder = subprocess.Popen([sys.executable, "-c", FEEDER.format(tests=str(TESTS))], env=jack,
@@ -100,10 +118,7 @@ def test_a_two_second_duplex_stream_through_jack_plays_the_whistle(jack, course_
         feeder.wait()
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert 90 <= report["callbacks"] <= 110, report
-    # a dropout now and then is the machine (CI shares its cores); an engine too slow for real time drops most blocks.
-    # Zero dropouts is measured where timing belongs: benchmarks/live.py
-    assert report["xruns"] <= report["callbacks"] // 10, report["statuses"]
+    assert_kept_up(report, seconds=2.0)
     # the whistle fed in came out as sound: this 2-step model plays it at about -61 dB RMS (offline rendering),
     # where silence in would give exact zeros (the gate); -60 was too close to call on another machine
     assert report["output_rms_db"] > -75, report
@@ -117,7 +132,7 @@ def test_the_command_line_lists_devices_and_plays_through_jack(jack, course_mode
                   "--report", str(tmp_path / "r.json")], jack)
     assert played.returncode == 0, played.stderr[-2000:]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["callbacks"] >= 40 and report["xruns"] <= report["callbacks"] // 10, report
+    assert_kept_up(report, seconds=1.0)
     assert f"{report['callbacks']} blocks, {report['xruns']} dropouts" in played.stdout, played.stdout
     assert "engine latency 35.9 ms" in played.stdout
 

@@ -4,8 +4,9 @@
 the engine the microphone's block and plays what it returns, so the trumpet follows
 the whistle with the engine's latency plus the device's buffers (both reported).
 `source=` plays a recording through the engine instead of the microphone. The
-callback runs the engine itself: a block costs about 4.5 ms of a 20 ms hop on two
-cores (benchmarks/live.py), and any block the device reports late (an xrun) is counted.
+callback runs the engine itself: a block costs 4.5 to 13.4 ms of a 20 ms hop on two
+cores, as fast as the machine is that day (benchmarks/live.py; README, Live), and any
+block the device reports late (an xrun) is counted, with where it fell.
 
 `stream_file(stream, audio)` runs the same engine over a recording in blocks, with no
 device, and returns the output aligned with the input (the latency removed).
@@ -82,6 +83,7 @@ class Report:
       cpu_load: PortAudio's estimate of the callback's share of the available time (last value).
       output_rms_db: level of what was played (dB re full scale).
       interrupted: stopped with Ctrl-C.
+      statuses: what the device said of each dropout; xrun_blocks: the callbacks (counted from 0) it said it at.
     """
 
     seconds: float = 0.0
@@ -96,6 +98,7 @@ class Report:
     output_rms_db: float = -200.0
     interrupted: bool = False
     statuses: list = field(default_factory=list)
+    xrun_blocks: list = field(default_factory=list)
 
     def line(self) -> str:
         """One status line (shown while it plays)."""
@@ -157,6 +160,7 @@ def play(stream: Stream, seconds: float | None = None, input_device=None, output
         if status:
             report.xruns += 1
             report.statuses.append(str(status))
+            report.xrun_blocks.append(report.callbacks)
         y = stream.process(x)
         outdata[:, 0] = y
         report.callbacks += 1
